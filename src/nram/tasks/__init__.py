@@ -1,0 +1,44 @@
+"""The ten tasks of the paper (Appendix A; SPEC §4), by name.
+
+>>> task = get("copy")
+>>> example = task.sample(np.random.default_rng(0), difficulty=5, memory_size=12)
+"""
+
+from __future__ import annotations
+
+import numpy as np  # noqa: F401  (used in the docstring example)
+
+from nram.tasks.arrays import Access, Copy, Increment, Permutation, Reverse, Swap
+from nram.tasks.base import Batch, Example, Task
+from nram.tasks.lists import ListK, ListSearch
+from nram.tasks.merge import Merge
+from nram.tasks.walkbst import WalkBST
+
+_TASKS: dict[str, Task] = {
+    task.name: task
+    for task in (
+        Access(),
+        Increment(),
+        Copy(),
+        Reverse(),
+        Swap(),
+        Permutation(),
+        ListK(),
+        ListSearch(),
+        Merge(),
+        WalkBST(),
+    )
+}
+
+NAMES: tuple[str, ...] = tuple(_TASKS)
+
+
+def get(name: str) -> Task:
+    """The task called ``name`` (one of ``NAMES``)."""
+    try:
+        return _TASKS[name]
+    except KeyError:
+        raise ValueError(f"unknown task {name!r}; valid tasks: {', '.join(NAMES)}") from None
+
+
+__all__ = ["NAMES", "Batch", "Example", "Task", "get"]
