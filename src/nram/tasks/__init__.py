@@ -1,12 +1,10 @@
 """The ten tasks of the paper (Appendix A; SPEC §4), by name.
 
->>> task = get("copy")
->>> example = task.sample(np.random.default_rng(0), difficulty=5, memory_size=12)
+``get("copy").sample(rng, difficulty=5, memory_size=12)`` gives one ``Example``;
+``get("copy").sample_batch(rng, np.array([1, 3, 5]), 12)`` a ``Batch`` for the machine.
 """
 
 from __future__ import annotations
-
-import numpy as np  # noqa: F401  (used in the docstring example)
 
 from nram.tasks.arrays import Access, Copy, Increment, Permutation, Reverse, Swap
 from nram.tasks.base import Batch, Example, Task
