@@ -312,6 +312,20 @@ def test_sample_batch_rows_are_valid_instances(name: str, data: st.DataObject, s
 
 
 @pytest.mark.parametrize("name", tasks.NAMES)
+def test_generalisation_sizes_are_valid_instances(name: str) -> None:
+    """Difficulty 50, as in the paper's generalisation tests, at the minimum memory and beyond."""
+    task = tasks.get(name)
+    rng = np.random.default_rng(50)
+    for memory_size in (task.min_memory(50), task.min_memory(50) + 7):
+        difficulties = np.array([50, task.min_difficulty, 37, 50])
+        batch = task.sample_batch(rng, difficulties, memory_size)
+        for row, difficulty in enumerate(difficulties):
+            check_instance(
+                task, batch.memory[row], batch.target[row], batch.mask[row], int(difficulty)
+            )
+
+
+@pytest.mark.parametrize("name", tasks.NAMES)
 def test_sample_is_one_row_of_sample_batch(name: str) -> None:
     task = tasks.get(name)
     difficulty = task.min_difficulty + 1
