@@ -1,0 +1,311 @@
+"""Every training setting, its default, and the per-task defaults — in one readable place.
+
+A run is described by one `TrainConfig`: a few top-level settings and a handful of sections.
+Settings are addressed by dotted names (`lr`, `machine.width`, `noise.eta`) on the command
+line (`--set noise.eta=0`) and as TOML tables (`[noise] eta = 0`). `PER_TASK` holds the
+settings that differ from the general defaults for each task; the README shows it as a table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from nram.curriculum import CurriculumConfig
+from nram.machine import MachineConfig
+
+
+class ConfigError(ValueError):
+    """A setting that does not exist or does not parse; the message says what would."""
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """Timesteps an example of difficulty n gets: T(n) = max(minimum, scale * n + offset)."""
+
+    scale: int = 1
+    offset: int = 2
+    minimum: int = 1
+
+    def __call__(self, difficulty: int) -> int:
+        return max(self.minimum, self.scale * difficulty + self.offset)
+
+
+@dataclass(frozen=True)
+class Clip:
+    activation: float | None = 10.0  # C1: d(loss)/d(activation) clipped to [-C1, C1]
+    global_norm: float | None = 10.0  # C2: parameter gradient rescaled to L2 norm <= C2
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Gradient noise, variance eta / (1 + t)^gamma (Neelakantan et al. 2015); eta=0: off."""
+
+    eta: float = 0.01
+    gamma: float = 0.55
+
+
+@dataclass(frozen=True)
+class Entropy:
+    """Bonus on the entropy of the controller's selectors: weight * 0.5^(step / half_life)."""
+
+    weight: float = 0.03
+    half_life: float = 2000.0
+
+
+@dataclass(frozen=True)
+class Numerics:
+    renormalise: bool = True
+    log_eps: float = 1e-6  # every log is log(max(x, log_eps))
+    loss: str = "expected"  # "expected" (the paper's) or "footnote"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    every: int = 50  # at the top level, check "solved" every this many steps
+    examples: int = 32  # examples per difficulty in that check, fuzzy and discretised
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    task: str = "copy"
+    seed: int = 0
+    steps: int = 20000  # upper bound; a run stops earlier once solved
+    batch_size: int = 32
+    lr: float = 3e-3
+    memory_size: int = 0  # 0: the task's default
+    max_difficulty: int = 0  # 0: the task's default (the paper's training complexity)
+    checkpoint_every: int = 500
+    log_every: int = 10
+    patience: int = (
+        0  # stop a run whose curriculum level has not risen for this many steps (0: never)
+    )
+    horizon: Horizon = field(default_factory=Horizon)
+    machine: MachineConfig = field(default_factory=lambda: MachineConfig(width=256))
+    clip: Clip = field(default_factory=Clip)
+    noise: Noise = field(default_factory=Noise)
+    entropy: Entropy = field(default_factory=Entropy)
+    numerics: Numerics = field(default_factory=Numerics)
+    curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
+    evaluation: Evaluation = field(default_factory=Evaluation)
+
+
+# Per task: the paper's training complexity (Table 1), a memory with slack beyond the layout's
+# minimum (TRAINING-NOTES lesson 1), and whatever else measurement said to change.
+PER_TASK: dict[str, dict[str, Any]] = {
+    "access": {"max_difficulty": 20, "memory_size": 24},
+    "increment": {"max_difficulty": 15, "memory_size": 18},
+    "copy": {"max_difficulty": 15, "memory_size": 32},
+    "reverse": {"max_difficulty": 15, "memory_size": 32},
+    "swap": {"max_difficulty": 20, "memory_size": 24},
+    "permutation": {"max_difficulty": 6, "memory_size": 14},
+    "listk": {"max_difficulty": 10, "memory_size": 24},
+    "listsearch": {"max_difficulty": 6, "memory_size": 16},
+    "merge": {"max_difficulty": 10, "memory_size": 26},
+    "walkbst": {"max_difficulty": 10, "memory_size": 44},
+}
+
+
+# --- reading and writing settings --------------------------------------------------------
+
+
+def as_dict(config: Any) -> dict[str, Any]:
+    """The config as plain nested dicts (tuples become lists), ready for JSON or TOML."""
+    return json_ready(dataclasses.asdict(config))
+
+
+def json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(item) for item in value]
+    return value
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _parse_value(text: str, kind: Any, name: str) -> Any:
+    """Parse a command-line string into the setting's type."""
+    origin = typing.get_origin(kind)
+    if origin in (types.UnionType, typing.Union):
+        options = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        if text.strip().lower() in ("none", "null", "off"):
+            return None
+        return _parse_value(text, options[0], name)
+    if origin is tuple:
+        return tuple(item.strip() for item in text.split(",") if item.strip())
+    try:
+        if kind is bool:
+            lowered = text.strip().lower()
+            if lowered in ("true", "1", "yes", "on"):
+                return True
+            if lowered in ("false", "0", "no", "off"):
+                return False
+            raise ValueError
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+        if kind is str:
+            return text
+    except ValueError:
+        pass
+    raise ConfigError(f"setting {name}: cannot read {text!r} as {getattr(kind, '__name__', kind)}")
+
+
+def _check_value(value: Any, kind: Any, name: str) -> Any:
+    """Check (and lightly coerce) a value that came from TOML."""
+    origin = typing.get_origin(kind)
+    if origin in (types.UnionType, typing.Union):
+        if value is None:
+            return None
+        options = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        return _check_value(value, options[0], name)
+    if origin is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if (
+        isinstance(kind, type)
+        and isinstance(value, kind)
+        and not (kind is int and isinstance(value, bool))
+    ):
+        return value
+    raise ConfigError(f"setting {name}: expected {getattr(kind, '__name__', kind)}, got {value!r}")
+
+
+def valid_names(config: Any = None, prefix: str = "") -> list[str]:
+    config = config if config is not None else TrainConfig()
+    names = []
+    for item in fields(config):
+        value = getattr(config, item.name)
+        if dataclasses.is_dataclass(value):
+            names += valid_names(value, f"{prefix}{item.name}.")
+        else:
+            names.append(prefix + item.name)
+    return names
+
+
+def set_value(config: Any, dotted: str, value: Any, *, from_text: bool) -> Any:
+    """A copy of `config` with the setting `dotted` changed."""
+    head, _, rest = dotted.partition(".")
+    known = {item.name for item in fields(config)}
+    if head not in known:
+        raise ConfigError(f"unknown setting {dotted!r}; valid settings: {', '.join(valid_names())}")
+    current = getattr(config, head)
+    if dataclasses.is_dataclass(current):
+        if not rest:
+            raise ConfigError(f"{head} is a section; set one of its fields, e.g. {head}.<name>")
+        return _replace(config, head, set_value(current, rest, value, from_text=from_text))
+    if rest:
+        raise ConfigError(f"unknown setting {dotted!r}: {head} is not a section")
+    kind = _field_types(type(config))[head]
+    parsed = _parse_value(value, kind, dotted) if from_text else _check_value(value, kind, dotted)
+    return _replace(config, head, parsed)
+
+
+def _replace(config: Any, name: str, value: Any) -> Any:
+    try:
+        return replace(config, **{name: value})
+    except ValueError as error:  # a section's own validation (e.g. MachineConfig)
+        raise ConfigError(str(error)) from None
+
+
+def apply_mapping(config: Any, mapping: dict[str, Any], prefix: str = "") -> Any:
+    """Apply a nested mapping (a parsed TOML file) of settings."""
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            config = apply_mapping(config, value, f"{prefix}{key}.")
+        else:
+            config = set_value(config, prefix + key, value, from_text=False)
+    return config
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"no such config file: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
+        raise ConfigError(f"expected NAME=VALUE, got {text!r} (e.g. --set lr=1e-3)")
+    return name.strip(), value.strip()
+
+
+def resolve(
+    task: str,
+    *,
+    files: list[str] | tuple[str, ...] = (),
+    assignments: list[str] | tuple[str, ...] = (),
+    seed: int | None = None,
+) -> TrainConfig:
+    """General defaults, then the task's, then TOML files, then NAME=VALUE assignments."""
+    from nram import tasks
+
+    if task not in tasks.NAMES:
+        raise ConfigError(f"unknown task {task!r}; valid tasks: {', '.join(tasks.NAMES)}")
+    config = apply_mapping(TrainConfig(task=task), _nested(PER_TASK[task]))
+    for path in files:
+        config = apply_mapping(config, load_toml(path))
+    for assignment in assignments:
+        config = set_value(config, *parse_assignment(assignment), from_text=True)
+    if seed is not None:
+        config = replace(config, seed=seed)
+    return validate(config)
+
+
+def _nested(flat: dict[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for dotted, value in flat.items():
+        *sections, name = dotted.split(".")
+        target = nested
+        for section in sections:
+            target = target.setdefault(section, {})
+        target[name] = value
+    return nested
+
+
+def validate(config: TrainConfig) -> TrainConfig:
+    """Fill the task-dependent zeros and check that the sizes fit the task."""
+    from nram import tasks
+
+    task = tasks.get(config.task)
+    if config.max_difficulty < task.min_difficulty:
+        raise ConfigError(
+            f"max_difficulty must be >= {task.min_difficulty} for {config.task}, "
+            f"got {config.max_difficulty}"
+        )
+    needed = task.min_memory(config.max_difficulty)
+    if config.memory_size < needed:
+        raise ConfigError(
+            f"{config.task} at max_difficulty {config.max_difficulty} needs memory_size >= "
+            f"{needed}, got {config.memory_size}"
+        )
+    for name in ("steps", "batch_size", "checkpoint_every", "log_every"):
+        if getattr(config, name) < 1:
+            raise ConfigError(f"{name} must be >= 1, got {getattr(config, name)}")
+    if config.lr <= 0:
+        raise ConfigError(f"lr must be > 0, got {config.lr}")
+    if config.numerics.loss not in ("expected", "footnote"):
+        raise ConfigError(
+            f"numerics.loss must be expected or footnote, got {config.numerics.loss!r}"
+        )
+    return config
+
+
+def from_dict(mapping: dict[str, Any]) -> TrainConfig:
+    """Rebuild a config saved by `as_dict` (a run directory's config.json)."""
+    return validate(apply_mapping(TrainConfig(task=mapping.get("task", "copy")), mapping))

@@ -1,0 +1,157 @@
+"""Evaluation: the paper's error, and exact-match, per difficulty, fuzzy and discretised.
+
+Error is the paper's metric: wrong scored cells / all scored cells, after argmax of every
+cell at the read-out step (the first step with f_t >= 0.5, else the last). Exact-match is the
+share of examples with every scored cell right. Beyond the training sizes the memory and the
+horizon are scaled: M(n) keeps the training run's slack over the layout's minimum, and
+T(n) is the run's horizon rule applied to n.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+
+from nram import loss, machine, tasks
+from nram.config import TrainConfig
+from nram.machine import NRAM, Numerics
+from nram.tasks import Batch
+
+
+@dataclass(frozen=True)
+class DifficultyResult:
+    difficulty: int
+    memory_size: int
+    timesteps: int
+    discrete: bool
+    examples: int
+    error: float  # wrong scored cells / scored cells
+    exact: float  # share of examples entirely right
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def memory_size_for(config: TrainConfig, difficulty: int) -> int:
+    """The training memory within the training sizes; beyond, the layout's minimum + slack."""
+    task = tasks.get(config.task)
+    slack = config.memory_size - task.min_memory(config.max_difficulty)
+    return max(config.memory_size, task.min_memory(difficulty) + slack)
+
+
+@eqx.filter_jit
+def wrong_cells(
+    model: NRAM,
+    memory: Array,
+    target: Array,
+    mask: Array,
+    horizon: Array,
+    timesteps: int,
+    discrete: bool,
+    numerics: Numerics,
+) -> Array:
+    """Wrong scored cells of each example of a batch: int (B,)."""
+    outcome = machine.run_batch(
+        model, memory, target, horizon, timesteps=timesteps, discrete=discrete, numerics=numerics
+    )
+    return jax.vmap(loss.wrong_cells)(outcome, target, mask, horizon)
+
+
+def evaluate_batch(
+    model: NRAM,
+    batch: Batch,
+    horizons: np.ndarray,
+    *,
+    discrete: bool,
+    numerics: Numerics,
+    chunk: int = 256,
+) -> np.ndarray:
+    """Wrong scored cells per example, in chunks that bound the memory the run needs."""
+    timesteps = int(horizons.max())
+    results = []
+    for start in range(0, len(horizons), chunk):
+        part = slice(start, start + chunk)
+        results.append(
+            np.asarray(
+                wrong_cells(
+                    model,
+                    jnp.asarray(batch.memory[part]),
+                    jnp.asarray(batch.target[part]),
+                    jnp.asarray(batch.mask[part]),
+                    jnp.asarray(horizons[part]),
+                    timesteps,
+                    discrete,
+                    numerics,
+                )
+            )
+        )
+    return np.concatenate(results)
+
+
+def evaluate(
+    model: NRAM,
+    config: TrainConfig,
+    difficulties: list[int],
+    *,
+    examples: int,
+    discrete: bool,
+    rng: np.random.Generator,
+    memory_size: int | None = None,
+    timesteps: int | None = None,
+) -> list[DifficultyResult]:
+    """Error and exact-match at each difficulty on `examples` fresh examples."""
+    task = tasks.get(config.task)
+    numerics = Numerics(activation_clip=None, renormalise=config.numerics.renormalise)
+    results = []
+    # Difficulties that share a memory size run as one batch (one compilation).
+    groups: dict[int, list[int]] = {}
+    for difficulty in difficulties:
+        size = memory_size or memory_size_for(config, difficulty)
+        groups.setdefault(size, []).append(difficulty)
+    for size, group in groups.items():
+        levels = np.repeat(np.array(group, dtype=np.int32), examples)
+        batch = task.sample_batch(rng, levels, size)
+        horizons = np.array([timesteps or config.horizon(int(d)) for d in levels], dtype=np.int32)
+        wrong = evaluate_batch(model, batch, horizons, discrete=discrete, numerics=numerics)
+        scored = batch.mask.sum(axis=1)
+        for difficulty in group:
+            chosen = levels == difficulty
+            results.append(
+                DifficultyResult(
+                    difficulty=difficulty,
+                    memory_size=size,
+                    timesteps=int(horizons[chosen].max()),
+                    discrete=discrete,
+                    examples=examples,
+                    error=float(wrong[chosen].sum() / scored[chosen].sum()),
+                    exact=float(np.mean(wrong[chosen] == 0)),
+                )
+            )
+    return sorted(results, key=lambda result: result.difficulty)
+
+
+def solved(
+    model: NRAM, config: TrainConfig, rng: np.random.Generator, examples: int
+) -> tuple[bool, float]:
+    """Error 0 at every difficulty up to the maximum, fuzzy and discretised (the project's
+    definition of solved). Returns (solved, worst error seen)."""
+    task = tasks.get(config.task)
+    difficulties = list(range(task.min_difficulty, config.max_difficulty + 1))
+    worst = 0.0
+    for discrete in (False, True):
+        results = evaluate(
+            model,
+            config,
+            difficulties,
+            examples=examples,
+            discrete=discrete,
+            rng=rng,
+            memory_size=config.memory_size,
+        )
+        worst = max(worst, max(result.error for result in results))
+    return worst == 0.0, worst

@@ -1,0 +1,288 @@
+"""The differentiable machine: registers, memory and modules driven by a controller (Eq. 1-3).
+
+One timestep, exactly as in the paper (SPEC §1):
+
+1. the controller reads P(r_i = 0) for every register, and nothing else;
+2. module i takes each of its arguments as a softmax-weighted average over
+   [r_1..r_R, o_1..o_{i-1}] (Eq. 1) and computes its output (Eq. 2, or READ/WRITE);
+3. every register is replaced, simultaneously, by a softmax-weighted average over
+   [r_1..r_R, o_1..o_Q] (Eq. 3);
+4. the controller's f_t = sigmoid(x_t) is its willingness to finish; the halting
+   probability of step t is p_t = f_t * prod_{s<t} (1 - f_s), and the last step takes the rest.
+
+The same code runs the discretised machine (`discrete=True`): every softmax becomes a one-hot
+at its argmax and f_t becomes [f_t >= 0.5]. The whole run is one `lax.scan`; one example is
+written here and batches come from `vmap` (`run_batch`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from typing import NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jax import Array
+
+from nram import controller as controllers
+from nram import modules as registry
+from nram.modules import PAPER_MODULES, Module
+from nram.numerics import clip_gradient, entropy, renormalise
+
+
+@dataclass(frozen=True)
+class MachineConfig:
+    """What a trained model is: everything here is fixed for the model's lifetime."""
+
+    registers: int = 4
+    modules: tuple[str, ...] = PAPER_MODULES
+    repeat: int = 1  # the module sequence runs this many times per step
+    controller: str = "mlp"  # "mlp" or "lstm"
+    width: int = 64  # width of every hidden layer
+    register_keep_bias: float = 0.0  # initial logit bias towards r_i <- r_i (0: the paper's init)
+
+    def __post_init__(self) -> None:
+        if self.registers < 1:
+            raise ValueError(f"registers must be >= 1, got {self.registers}")
+        if self.width < 1:
+            raise ValueError(f"width must be >= 1, got {self.width}")
+        registry.sequence(self.modules, self.repeat)  # unknown names fail here, clearly
+
+
+@dataclass(frozen=True)
+class Numerics:
+    """The paper's in-graph safeguards; each can be switched off."""
+
+    activation_clip: float | None = 10.0  # C1: clip d(loss)/d(activation) to [-C1, C1]
+    renormalise: bool = True  # rescale distributions to sum 1 (identity backward)
+    entropy_eps: float = 1e-12
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each selector's logits sit in the controller's flat output vector."""
+
+    registers: int
+    arities: tuple[int, ...]
+    argument_offsets: tuple[tuple[int, ...], ...] = field(repr=False)
+    register_offset: int
+    halt_offset: int
+
+    @staticmethod
+    def of(registers: int, modules: tuple[Module, ...]) -> Layout:
+        offsets: list[tuple[int, ...]] = []
+        position = 0
+        for index, module in enumerate(modules):
+            choices = registers + index  # registers, then the outputs of earlier modules
+            offsets.append(tuple(position + k * choices for k in range(module.arity)))
+            position += module.arity * choices
+        register_offset = position
+        position += registers * (registers + len(modules))
+        return Layout(
+            registers, tuple(m.arity for m in modules), tuple(offsets), register_offset, position
+        )
+
+    @property
+    def size(self) -> int:
+        return self.halt_offset + 1
+
+    @property
+    def values(self) -> int:
+        """Number of values a register can be set from: registers and every module output."""
+        return self.registers + len(self.arities)
+
+    def argument_logits(self, logits: Array, module_index: int, argument: int) -> Array:
+        start = self.argument_offsets[module_index][argument]
+        return logits[start : start + self.registers + module_index]
+
+    def register_logits(self, logits: Array) -> Array:
+        end = self.register_offset + self.registers * self.values
+        return logits[self.register_offset : end].reshape(self.registers, self.values)
+
+
+class NRAM(eqx.Module):
+    """A controller and the static description of the machine it drives."""
+
+    controller: controllers.Controller
+    config: MachineConfig = eqx.field(static=True)
+
+    @property
+    def modules(self) -> tuple[Module, ...]:
+        return registry.sequence(self.config.modules, self.config.repeat)
+
+    @property
+    def layout(self) -> Layout:
+        return Layout.of(self.config.registers, self.modules)
+
+
+def init(config: MachineConfig, key: Array) -> NRAM:
+    layout = Layout.of(config.registers, registry.sequence(config.modules, config.repeat))
+    controller = controllers.make(
+        config.controller, config.registers, config.width, layout.size, key=key
+    )
+    if config.register_keep_bias:
+        keep = (
+            jnp.zeros(layout.size)
+            .at[layout.register_offset + jnp.arange(config.registers) * (layout.values + 1)]
+            .set(config.register_keep_bias)
+        )
+        controller = eqx.tree_at(lambda c: c.head.bias, controller, controller.head.bias + keep)
+    return NRAM(controller, config)
+
+
+class Record(NamedTuple):
+    """The full state at the start of each step, for traces and program extraction."""
+
+    memory: Array  # (T, M, M)
+    registers: Array  # (T, R, M)
+    arguments: Array  # (T, Q, 2, M): each module's arguments (zeros where it takes fewer)
+    outputs: Array  # (T, Q, M)
+    argument_selectors: Array  # (T, Q, 2, R+Q): weights over [registers, outputs], zero-padded
+    register_selectors: Array  # (T, R, R+Q)
+
+
+class Outcome(NamedTuple):
+    """What one run yields, per step t (after step t's modules and register update)."""
+
+    target_probs: Array  # (T, M): Mem^(t)[i, target_i], for the loss
+    cell_values: Array  # (T, M): argmax of every cell, for the error
+    halting: Array  # (T,): p_t, zero beyond the example's horizon
+    finish: Array  # (T,): f_t
+    entropy: Array  # (T,): summed entropy of the step's selectors, zero beyond the horizon
+    record: Record | None
+
+
+def _select(logits: Array, discrete: bool) -> Array:
+    if discrete:
+        return jax.nn.one_hot(jnp.argmax(logits), logits.shape[-1], dtype=logits.dtype)
+    return jax.nn.softmax(logits)
+
+
+def run(
+    model: NRAM,
+    memory: Array,
+    target: Array,
+    horizon: Array,
+    *,
+    timesteps: int,
+    discrete: bool = False,
+    numerics: Numerics = Numerics(),
+    record: bool = False,
+    dtype: jnp.dtype = jnp.float32,
+) -> Outcome:
+    """Run one example for `timesteps` steps; its own horizon (<= timesteps) ends the halting.
+
+    memory, target: int arrays (M,); horizon: int scalar, the example's T.
+    """
+    size = memory.shape[-1]
+    layout = model.layout
+    modules = model.modules
+    register_count = model.config.registers
+
+    def tidy(distribution: Array) -> Array:
+        if numerics.renormalise:
+            distribution = renormalise(distribution)
+        if numerics.activation_clip is not None:
+            distribution = clip_gradient(distribution, numerics.activation_clip)
+        return distribution
+
+    zero = jax.nn.one_hot(0, size, dtype=dtype)
+
+    def step(carry, time):
+        registers, memory, state, remaining = carry
+        logits, state = model.controller(registers[:, 0], state)
+        step_entropy = 0.0
+        start_memory, start_registers = memory, registers
+        outputs: list[Array] = []
+        arguments, argument_selectors = [], []
+        for index, module in enumerate(modules):
+            candidates = jnp.concatenate([registers, jnp.stack(outputs)]) if outputs else registers
+            args, selectors = [], []
+            for argument in range(module.arity):
+                selector = _select(layout.argument_logits(logits, index, argument), discrete)
+                step_entropy += entropy(selector, numerics.entropy_eps)
+                args.append(selector @ candidates)
+                selectors.append(selector)
+            if module.kind == "read":
+                output = args[0] @ memory  # Mem^T p
+            elif module.kind == "write":
+                address, value = args
+                memory = tidy((1 - address)[:, None] * memory + address[:, None] * value[None, :])
+                output = zero
+            else:
+                first = args[0] if args else zero
+                second = args[1] if len(args) > 1 else first
+                output = module.fuzzy(first, second)
+            outputs.append(tidy(output))
+            if record:
+                arguments.append(jnp.stack(args + [jnp.zeros(size, dtype)] * (2 - len(args))))
+                pad = layout.values - (register_count + index)
+                argument_selectors.append(
+                    jnp.stack(
+                        [jnp.pad(s, (0, pad)) for s in selectors]
+                        + [jnp.zeros(layout.values, dtype)] * (2 - len(selectors))
+                    )
+                )
+        values = jnp.concatenate([registers, jnp.stack(outputs)])
+        register_selectors = jax.vmap(partial(_select, discrete=discrete))(
+            layout.register_logits(logits)
+        )
+        step_entropy += jnp.sum(entropy(register_selectors, numerics.entropy_eps))
+        registers = tidy(register_selectors @ values)
+
+        finish = jax.nn.sigmoid(logits[layout.halt_offset])
+        if discrete:
+            finish = (finish >= 0.5).astype(dtype)
+        inside = time < horizon
+        halting = jnp.where(
+            inside, jnp.where(time == horizon - 1, remaining, finish * remaining), 0
+        )
+        remaining = remaining - halting
+
+        out = (
+            jnp.take_along_axis(memory, target[:, None], axis=1)[:, 0],
+            jnp.argmax(memory, axis=1),
+            halting,
+            finish,
+            jnp.where(inside, step_entropy, 0.0),
+        )
+        if record:
+            out = out + (
+                Record(
+                    start_memory,
+                    start_registers,
+                    jnp.stack(arguments),
+                    jnp.stack(outputs),
+                    jnp.stack(argument_selectors),
+                    register_selectors,
+                ),
+            )
+        return (registers, memory, state, remaining), out
+
+    initial = (
+        jnp.broadcast_to(zero, (register_count, size)),  # registers start at 0 (SPEC decision)
+        jax.nn.one_hot(memory, size, dtype=dtype),
+        model.controller.initial_state(),
+        jnp.ones((), dtype),
+    )
+    _, per_step = jax.lax.scan(step, initial, jnp.arange(timesteps))
+    return Outcome(*per_step[:5], per_step[5] if record else None)
+
+
+def run_batch(
+    model: NRAM,
+    memory: Array,
+    target: Array,
+    horizon: Array,
+    **options,
+) -> Outcome:
+    """`run` over a batch: memory, target (B, M), horizon (B,); every Outcome field gains B."""
+    return jax.vmap(partial(run, **options), in_axes=(None, 0, 0, 0))(
+        model, memory, target, horizon
+    )
+
+
+def parameter_count(model: NRAM) -> int:
+    return sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array)))

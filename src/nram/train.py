@@ -1,0 +1,401 @@
+"""Training: the paper's techniques around one jitted step, with logs, checkpoints and resume.
+
+One step: sample difficulties from the curriculum, sample a batch, run the machine, take the
+gradient of expected NLL - lambda_t * entropy (activation gradients clipped to [-C1, C1]
+inside backpropagation), then global-norm clip (C2), gradient noise, Adam. A step whose loss
+or gradient is not finite is reported and skipped: the parameters and optimiser state stay.
+
+A run directory holds:
+  config.json      the resolved settings
+  metrics.jsonl    one JSON line every `log_every` steps (averages over those steps)
+  latest.npz       the latest checkpoint (parameters, optimiser, data RNG, curriculum, step)
+  best.npz         the checkpoint with the highest level and lowest error so far
+  result.json      how the run ended: solved or not, at which step, after how long
+
+"Solved" means error 0 at every difficulty up to the maximum, fuzzy and discretised; the run
+checks that every `evaluation.every` steps once the curriculum is at the top, and stops there.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax import Array
+
+from nram import checkpoint, evaluate, loss, machine, tasks
+from nram import config as configuration
+from nram.config import TrainConfig
+from nram.curriculum import Curriculum
+from nram.machine import NRAM
+
+
+class RunError(ValueError):
+    """A run directory that cannot be used as asked (exists already, missing, ...)."""
+
+
+# --- the jitted step ---------------------------------------------------------------------
+
+
+class StepMetrics(NamedTuple):
+    loss: Array  # the objective: mean NLL - lambda_t * mean entropy
+    nll: Array  # mean expected NLL per example
+    entropy: Array  # mean selector entropy per example-step
+    wrong: Array  # (B,) wrong scored cells per example (fuzzy read-out)
+    grad_norm: Array
+    finite: Array  # False: the update was skipped
+
+
+def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
+    parts = []
+    if config.clip.global_norm is not None:
+        parts.append(optax.clip_by_global_norm(config.clip.global_norm))
+    if config.noise.eta > 0:
+        parts.append(
+            optax.add_noise(
+                config.noise.eta, config.noise.gamma, key=jax.random.key(config.seed + 1)
+            )
+        )
+    parts.append(optax.adam(config.lr))
+    return optax.chain(*parts)
+
+
+def entropy_weight(config: TrainConfig, step: Array) -> Array:
+    return config.entropy.weight * 0.5 ** (step / config.entropy.half_life)
+
+
+def machine_numerics(config: TrainConfig) -> machine.Numerics:
+    return machine.Numerics(
+        activation_clip=config.clip.activation, renormalise=config.numerics.renormalise
+    )
+
+
+def make_train_step(config: TrainConfig, optimizer: optax.GradientTransformation) -> Callable:
+    """The jitted step: (model, opt_state, batch arrays, horizons, step) -> (model, opt_state,
+    StepMetrics). `timesteps` (the scan length) is static: one compilation per value."""
+    numerics = machine_numerics(config)
+
+    def objective(model: NRAM, memory, target, mask, horizon, step, timesteps):
+        outcome = machine.run_batch(
+            model, memory, target, horizon, timesteps=timesteps, numerics=numerics
+        )
+        nll = jax.vmap(
+            lambda o, m: loss.negative_log_likelihood(
+                o, m, kind=config.numerics.loss, eps=config.numerics.log_eps
+            )
+        )(outcome, mask)
+        mean_entropy = jnp.sum(outcome.entropy) / jnp.sum(horizon)
+        wrong = jax.vmap(loss.wrong_cells)(outcome, target, mask, horizon)
+        objective = jnp.mean(nll) - entropy_weight(config, step) * mean_entropy
+        return objective, (jnp.mean(nll), mean_entropy, wrong)
+
+    @eqx.filter_jit
+    def train_step(model, opt_state, memory, target, mask, horizon, step, timesteps):
+        (value, (nll, mean_entropy, wrong)), grads = eqx.filter_value_and_grad(
+            objective, has_aux=True
+        )(model, memory, target, mask, horizon, step, timesteps)
+        grad_norm = optax.global_norm(grads)
+        finite = jnp.isfinite(value) & jnp.isfinite(grad_norm)
+        updates, new_opt_state = optimizer.update(grads, opt_state, eqx.filter(model, eqx.is_array))
+        new_model = eqx.apply_updates(model, updates)
+        # Never train on NaN/Inf: keep the old parameters and optimiser state.
+        keep = lambda new, old: jnp.where(finite, new, old)
+        new_model = jax.tree_util.tree_map(keep, new_model, model)
+        new_opt_state = jax.tree_util.tree_map(keep, new_opt_state, opt_state)
+        return (
+            new_model,
+            new_opt_state,
+            StepMetrics(value, nll, mean_entropy, wrong, grad_norm, finite),
+        )
+
+    return train_step
+
+
+# --- host-side state ----------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    """Everything besides arrays that a resumed run needs to continue exactly."""
+
+    step: int = 0
+    seconds: float = 0.0  # training wall time, summed over sessions
+    best: tuple[int, float] = (0, math.inf)  # (level, recent error) of best.npz
+    last_rise: int = 0  # step of the last curriculum promotion
+    skipped: int = 0  # non-finite steps skipped
+    sums: dict[str, float] = field(default_factory=dict)  # metrics accumulated since last log
+    count: int = 0
+
+
+@dataclass
+class Result:
+    solved: bool
+    reason: str  # "solved", "steps", "plateau", "interrupted", "diverged"
+    step: int
+    seconds: float
+    level: int
+    error: float  # worst error of the last solved-check, or recent training error
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+class Trainer:
+    """One run: model, optimiser, data stream and curriculum, with its run directory."""
+
+    def __init__(self, config: TrainConfig, run_dir: str | Path):
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.task = tasks.get(config.task)
+        self.model = machine.init(config.machine, jax.random.key(config.seed))
+        self.optimizer = make_optimizer(config)
+        self.opt_state = self.optimizer.init(eqx.filter(self.model, eqx.is_array))
+        self.data_rng = np.random.default_rng([config.seed, 1])
+        self.curriculum = Curriculum(
+            config.curriculum, self.task.min_difficulty, config.max_difficulty
+        )
+        self.progress = Progress()
+        self.train_step = make_train_step(config, self.optimizer)
+        self.timesteps = config.horizon(config.max_difficulty)
+        self.recent_errors: list[float] = []
+
+    # checkpoints
+
+    def save(self, name: str) -> None:
+        header = {
+            "step": self.progress.step,
+            "progress": self.progress.__dict__,
+            "data_rng": self.data_rng.bit_generator.state,
+            "curriculum": self.curriculum.state_dict(),
+            "recent_errors": self.recent_errors,
+        }
+        checkpoint.save(self.run_dir / name, (self.model, self.opt_state), header)
+
+    def restore(self, name: str = "latest.npz") -> None:
+        (self.model, self.opt_state), header = checkpoint.load(
+            self.run_dir / name, (self.model, self.opt_state)
+        )
+        progress = dict(header["progress"])
+        progress["best"] = tuple(progress["best"])
+        self.progress = Progress(**progress)
+        self.data_rng.bit_generator.state = header["data_rng"]
+        self.curriculum.load_state_dict(header["curriculum"])
+        self.recent_errors = list(header["recent_errors"])
+        self._truncate_metrics(self.progress.step)
+
+    def _truncate_metrics(self, step: int) -> None:
+        """Drop log lines written after the checkpoint: the resumed run writes them again."""
+        path = self.run_dir / "metrics.jsonl"
+        if path.exists():
+            lines = [
+                line
+                for line in path.read_text().splitlines()
+                if line.strip() and json.loads(line)["step"] <= step
+            ]
+            path.write_text("".join(line + "\n" for line in lines))
+
+    # one step
+
+    def sample(self) -> tuple[tasks.Batch, np.ndarray]:
+        difficulties = self.curriculum.sample(self.data_rng, self.config.batch_size)
+        batch = self.task.sample_batch(self.data_rng, difficulties, self.config.memory_size)
+        horizons = np.array([self.config.horizon(int(d)) for d in difficulties], np.int32)
+        return batch, horizons
+
+    def step(self) -> StepMetrics:
+        batch, horizons = self.sample()
+        self.model, self.opt_state, metrics = self.train_step(
+            self.model,
+            self.opt_state,
+            jnp.asarray(batch.memory),
+            jnp.asarray(batch.target),
+            jnp.asarray(batch.mask),
+            jnp.asarray(horizons),
+            jnp.asarray(self.progress.step),
+            self.timesteps,
+        )
+        metrics = jax.device_get(metrics)
+        self.progress.step += 1
+        scored = batch.mask.sum(axis=1)
+        example_errors = metrics.wrong / np.maximum(scored, 1)
+        if not metrics.finite:
+            self.progress.skipped += 1
+        elif self.curriculum.record(batch.difficulty, example_errors):
+            self.progress.last_rise = self.progress.step
+            self.recent_errors = []
+        at_level = batch.difficulty == self.curriculum.level
+        if at_level.any():
+            self.recent_errors = (self.recent_errors + [float(example_errors[at_level].mean())])[
+                -10:
+            ]
+        self._accumulate(metrics, batch, example_errors)
+        return metrics
+
+    def _accumulate(self, metrics: StepMetrics, batch: tasks.Batch, errors: np.ndarray) -> None:
+        scored = batch.mask.sum()
+        values = {
+            "loss": float(metrics.loss),
+            "nll": float(metrics.nll),
+            "entropy": float(metrics.entropy),
+            "grad_norm": float(metrics.grad_norm),
+            "error": float(metrics.wrong.sum() / max(scored, 1)),
+            "exact": float(np.mean(errors == 0)),
+        }
+        if not metrics.finite:  # report it, but keep NaN out of the averages
+            values = {key: 0.0 for key in values}
+        for key, value in values.items():
+            self.progress.sums[key] = self.progress.sums.get(key, 0.0) + value
+        self.progress.count += int(bool(metrics.finite))
+
+    def log_line(self, steps_per_second: float) -> dict[str, Any]:
+        count = max(self.progress.count, 1)
+        line = {"step": self.progress.step, "level": self.curriculum.level}
+        line |= {key: value / count for key, value in self.progress.sums.items()}
+        line |= {
+            "skipped": self.progress.skipped,
+            "steps_per_s": steps_per_second,
+            "seconds": self.progress.seconds,
+        }
+        self.progress.sums, self.progress.count = {}, 0
+        with open(self.run_dir / "metrics.jsonl", "a") as handle:
+            handle.write(json.dumps(line) + "\n")
+        return line
+
+    @property
+    def recent_error(self) -> float:
+        return float(np.mean(self.recent_errors)) if self.recent_errors else math.inf
+
+    def check_solved(self) -> tuple[bool, float]:
+        rng = np.random.default_rng([self.config.seed, self.progress.step, 2])
+        return evaluate.solved(self.model, self.config, rng, self.config.evaluation.examples)
+
+
+def _write_json(path: Path, value: Any) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(value, indent=2) + "\n")
+    temporary.replace(path)
+
+
+def train(
+    config: TrainConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    progress_bar: bool = True,
+    on_log: Callable[[dict[str, Any]], None] | None = None,
+) -> Result:
+    """Train until solved, out of steps, or stuck below the top level for `config.patience`
+    steps. Ctrl-C saves a checkpoint and returns (reason "interrupted")."""
+    run_dir = Path(run_dir)
+    if resume:
+        if not (run_dir / "latest.npz").exists():
+            raise RunError(f"nothing to resume in {run_dir}: no latest.npz there")
+    elif run_dir.exists() and any(run_dir.iterdir()):
+        raise RunError(
+            f"{run_dir} exists and is not empty; use --resume to continue it, "
+            "or choose another --run-dir"
+        )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    trainer = Trainer(config, run_dir)
+    if resume:
+        trainer.restore()
+    _write_json(run_dir / "config.json", configuration.as_dict(config))
+
+    bar = None
+    if progress_bar:
+        from tqdm import tqdm
+
+        bar = tqdm(
+            total=config.steps, initial=trainer.progress.step, dynamic_ncols=True, desc=config.task
+        )
+    started = time.perf_counter()
+    window_start, window_steps = started, 0
+    reason, worst = "steps", math.inf
+    try:
+        while trainer.progress.step < config.steps:
+            metrics = trainer.step()
+            window_steps += 1
+            now = time.perf_counter()
+            trainer.progress.seconds += now - started
+            started = now
+            step = trainer.progress.step
+            if not metrics.finite:
+                message = f"step {step}: loss or gradient is not finite; update skipped"
+                (bar.write if bar else print)(message)
+                if trainer.progress.skipped >= 100:
+                    reason = "diverged"
+                    break
+            if step % config.log_every == 0:
+                speed = window_steps / max(now - window_start, 1e-9)
+                line = trainer.log_line(speed)
+                window_start, window_steps = now, 0
+                if bar:
+                    bar.set_postfix(
+                        loss=f"{line.get('loss', 0):.3f}",
+                        err=f"{line.get('error', 0):.3f}",
+                        level=line["level"],
+                        refresh=False,
+                    )
+                    bar.update(step - bar.n)
+                if on_log:
+                    on_log(line)
+            top = trainer.curriculum.at_max or not config.curriculum.enabled
+            if top and step % config.evaluation.every == 0 and trainer.recent_error == 0.0:
+                done, worst = trainer.check_solved()
+                if done:
+                    reason = "solved"
+                    break
+            if config.patience and step - trainer.progress.last_rise >= config.patience and not top:
+                reason = "plateau"
+                break
+            if step % config.checkpoint_every == 0:
+                trainer.save("latest.npz")
+                score = (trainer.curriculum.level, -trainer.recent_error)
+                if score > (trainer.progress.best[0], -trainer.progress.best[1]):
+                    trainer.progress.best = (trainer.curriculum.level, trainer.recent_error)
+                    trainer.save("best.npz")
+    except KeyboardInterrupt:
+        reason = "interrupted"
+    finally:
+        if bar:
+            bar.close()
+    if trainer.progress.count and reason != "interrupted":
+        trainer.log_line(0.0)  # the last, partial interval; an interrupted run keeps its sums
+    trainer.save("latest.npz")
+    if reason == "solved":
+        trainer.progress.best = (trainer.curriculum.level, 0.0)
+        trainer.save("best.npz")
+    elif not (run_dir / "best.npz").exists():
+        trainer.save("best.npz")
+    result = Result(
+        solved=reason == "solved",
+        reason=reason,
+        step=trainer.progress.step,
+        seconds=trainer.progress.seconds,
+        level=trainer.curriculum.level,
+        error=worst if math.isfinite(worst) else trainer.recent_error,
+    )
+    _write_json(run_dir / "result.json", result.as_dict())
+    return result
+
+
+def load_model(run_dir: str | Path, which: str = "best") -> tuple[NRAM, TrainConfig]:
+    """The trained model of a run directory (best.npz by default) and its config."""
+    run_dir = Path(run_dir)
+    config_path = run_dir / "config.json"
+    if not config_path.exists():
+        raise RunError(f"{run_dir} is not a run directory: no config.json there")
+    config = configuration.from_dict(json.loads(config_path.read_text()))
+    trainer = Trainer(config, run_dir)
+    (model, _), _ = checkpoint.load(run_dir / f"{which}.npz", (trainer.model, trainer.opt_state))
+    return model, config
