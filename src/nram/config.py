@@ -9,6 +9,7 @@ settings that differ from the general defaults for each task; the README shows i
 from __future__ import annotations
 
 import dataclasses
+import json
 import tomllib
 import types
 import typing
@@ -264,6 +265,7 @@ def resolve(
         config = set_value(config, *parse_assignment(assignment), from_text=True)
     if seed is not None:
         config = replace(config, seed=seed)
+    load_plugins(config.plugins)
     return validate(config)
 
 
@@ -306,6 +308,68 @@ def validate(config: TrainConfig) -> TrainConfig:
     return config
 
 
+def override(
+    config: TrainConfig,
+    *,
+    files: list[str] | tuple[str, ...] = (),
+    assignments: list[str] | tuple[str, ...] = (),
+) -> TrainConfig:
+    """`config` with TOML files and NAME=VALUE assignments applied on top."""
+    for path in files:
+        config = apply_mapping(config, load_toml(path))
+    for assignment in assignments:
+        config = set_value(config, *parse_assignment(assignment), from_text=True)
+    load_plugins(config.plugins)
+    return validate(config)
+
+
 def from_dict(mapping: dict[str, Any]) -> TrainConfig:
     """Rebuild a config saved by `as_dict` (a run directory's config.json)."""
+    load_plugins(mapping.get("plugins", ()))
     return validate(apply_mapping(TrainConfig(task=mapping.get("task", "copy")), mapping))
+
+
+_LOADED_PLUGINS: set[str] = set()
+
+
+def load_plugins(paths: list[str] | tuple[str, ...]) -> None:
+    """Import each Python file once (a user's modules register themselves on import)."""
+    import importlib.util
+
+    for path in paths:
+        resolved = str(Path(path).resolve())
+        if resolved in _LOADED_PLUGINS:
+            continue
+        if not Path(resolved).is_file():
+            raise ConfigError(f"plugin {path} does not exist")
+        spec = importlib.util.spec_from_file_location(f"nram_plugin_{len(_LOADED_PLUGINS)}",
+                                                      resolved)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _LOADED_PLUGINS.add(resolved)
+
+
+def to_toml(config: Any) -> str:
+    """The config as TOML that `--config` reads back (None settings are left out)."""
+    plain, nested = [], []
+    for key, value in as_dict(config).items():
+        if isinstance(value, dict):
+            lines = [f"{name} = {_toml_value(item)}" for name, item in value.items()
+                     if item is not None]
+            nested.append(f"\n[{key}]\n" + "\n".join(lines))
+        elif value is not None:
+            plain.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(plain) + "\n" + "\n".join(nested) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, float) and value == float("inf"):
+        return "inf"
+    return repr(value)

@@ -155,3 +155,75 @@ def solved(
         )
         worst = max(worst, max(result.error for result in results))
     return worst == 0.0, worst
+
+
+def report(
+    model: NRAM,
+    config: TrainConfig,
+    difficulties: list[int],
+    *,
+    examples: int,
+    rng: np.random.Generator,
+    memory_size: int | None = None,
+    timesteps: int | None = None,
+) -> dict:
+    """Fuzzy and discretised results per difficulty, as a JSON-ready dict:
+
+    {"task": str, "examples": int,
+     "results": [{"difficulty": int, "memory_size": int, "timesteps": int,
+                  "fuzzy": {"error": float, "exact": float},
+                  "discrete": {"error": float, "exact": float}}, ...]}
+    """
+    by_mode = {
+        mode: evaluate(
+            model, config, difficulties, examples=examples, discrete=mode == "discrete",
+            rng=np.random.default_rng(rng.integers(2**63)), memory_size=memory_size,
+            timesteps=timesteps,
+        )
+        for mode in ("fuzzy", "discrete")
+    }
+    rows = []
+    for fuzzy, discrete in zip(by_mode["fuzzy"], by_mode["discrete"], strict=True):
+        rows.append({
+            "difficulty": fuzzy.difficulty, "memory_size": fuzzy.memory_size,
+            "timesteps": fuzzy.timesteps,
+            "fuzzy": {"error": fuzzy.error, "exact": fuzzy.exact},
+            "discrete": {"error": discrete.error, "exact": discrete.exact},
+        })
+    return {"task": config.task, "examples": examples, "results": rows}
+
+
+def format_table(report: dict) -> str:
+    header = (f"{'difficulty':>10} {'M':>6} {'T':>6} {'fuzzy error':>12} {'fuzzy exact':>12} "
+              f"{'discrete error':>15} {'discrete exact':>15}")
+    lines = [f"{report['task']}: {report['examples']} examples per difficulty", header]
+    for row in report["results"]:
+        lines.append(
+            f"{row['difficulty']:>10} {row['memory_size']:>6} {row['timesteps']:>6} "
+            f"{row['fuzzy']['error']:>12.4f} {row['fuzzy']['exact']:>12.3f} "
+            f"{row['discrete']['error']:>15.4f} {row['discrete']['exact']:>15.3f}"
+        )
+    return "\n".join(lines)
+
+
+def plot(report: dict, path: str) -> None:
+    """Error against difficulty, fuzzy and discretised (like the paper's Fig. 3)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = report["results"]
+    difficulties = [row["difficulty"] for row in rows]
+    figure, axes = plt.subplots(figsize=(6, 3.5))
+    for mode, marker in (("fuzzy", "o"), ("discrete", "s")):
+        axes.plot(difficulties, [row[mode]["error"] for row in rows], marker=marker, label=mode)
+    axes.set_xlabel("difficulty")
+    axes.set_ylabel("error (wrong scored cells / scored cells)")
+    axes.set_ylim(-0.02, 1.02)
+    axes.set_title(f"{report['task']}: generalisation")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

@@ -389,13 +389,17 @@ def train(
     return result
 
 
+def read_config(run_dir: str | Path) -> TrainConfig:
+    config_path = Path(run_dir) / "config.json"
+    if not config_path.exists():
+        raise RunError(f"{run_dir} is not a run directory: no config.json there")
+    return configuration.from_dict(json.loads(config_path.read_text()))
+
+
 def load_model(run_dir: str | Path, which: str = "best") -> tuple[NRAM, TrainConfig]:
     """The trained model of a run directory (best.npz by default) and its config."""
     run_dir = Path(run_dir)
-    config_path = run_dir / "config.json"
-    if not config_path.exists():
-        raise RunError(f"{run_dir} is not a run directory: no config.json there")
-    config = configuration.from_dict(json.loads(config_path.read_text()))
+    config = read_config(run_dir)
     trainer = Trainer(config, run_dir)
     (model, _), _ = checkpoint.load(run_dir / f"{which}.npz", (trainer.model, trainer.opt_state))
     return model, config
