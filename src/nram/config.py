@@ -79,13 +79,14 @@ class TrainConfig:
     steps: int = 20000  # upper bound; a run stops earlier once solved
     batch_size: int = 32
     lr: float = 3e-3
-    memory_size: int = 0  # 0: the task's default
-    max_difficulty: int = 0  # 0: the task's default (the paper's training complexity)
+    memory_size: int = 0  # set per task in PER_TASK
+    max_difficulty: int = 0  # set per task in PER_TASK (the paper's training complexity)
     checkpoint_every: int = 500
     log_every: int = 10
-    patience: int = (
-        0  # stop a run whose curriculum level has not risen for this many steps (0: never)
-    )
+    # Stop a run whose curriculum level has not risen for this many steps (0: never).
+    patience: int = 0
+    # Python files imported first (e.g. to register modules of one's own).
+    plugins: tuple[str, ...] = ()
     horizon: Horizon = field(default_factory=Horizon)
     machine: MachineConfig = field(default_factory=lambda: MachineConfig(width=256))
     clip: Clip = field(default_factory=Clip)
