@@ -193,6 +193,8 @@ def run(
     def step(carry, time):
         registers, memory, state, remaining = carry
         logits, state = model.controller(registers[:, 0], state)
+        if numerics.activation_clip is not None:  # the controller's outputs are activations too
+            logits = clip_gradient(logits, numerics.activation_clip)
         step_entropy = 0.0
         start_memory, start_registers = memory, registers
         outputs: list[Array] = []

@@ -1,0 +1,243 @@
+"""The machine: Eq. 1-3 against a plain-numpy reference, gradients against finite
+differences, distributions, halting, discretisation, and M-independent parameters."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.test_util import check_grads
+
+from nram import loss, machine, modules
+from nram.machine import MachineConfig, Numerics
+
+SMALL = MachineConfig(registers=3, width=8, modules=("read", "inc", "add", "lt", "write"))
+SIZE, STEPS = 7, 4
+
+
+def example(seed: int, size: int = SIZE) -> tuple[jax.Array, jax.Array, jax.Array]:
+    rng = np.random.default_rng(seed)
+    memory = jnp.asarray(rng.integers(0, size, size))
+    target = jnp.asarray(rng.integers(0, size, size))
+    mask = jnp.asarray(rng.random(size) < 0.5).at[0].set(True)
+    return memory, target, mask
+
+
+def reference_run(model: machine.NRAM, memory: np.ndarray, steps: int) -> dict:
+    """Eq. 1-3 written out in float64 numpy, one module at a time, from the controller's
+    logits: an independent implementation of the machine's step."""
+    size, registers = len(memory), model.config.registers
+    layout = model.layout
+    softmax = lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    regs = np.zeros((registers, size))
+    regs[:, 0] = 1
+    mem = np.eye(size)[memory]
+    state = model.controller.initial_state()
+    remaining, halting, memories = 1.0, [], []
+    for t in range(steps):
+        logits, state = model.controller(jnp.asarray(regs[:, 0], jnp.float32), state)
+        logits = np.asarray(logits, np.float64)
+        outputs = []
+        for index, module in enumerate(model.modules):
+            candidates = np.concatenate([regs, np.array(outputs).reshape(-1, size)])
+            args = [
+                softmax(np.asarray(layout.argument_logits(logits, index, k))) @ candidates
+                for k in range(module.arity)
+            ]
+            if module.kind == "read":
+                out = args[0] @ mem
+            elif module.kind == "write":
+                p, a = args
+                mem = (1 - p)[:, None] * mem + p[:, None] * a[None, :]
+                out = np.eye(size)[0]
+            else:  # Eq. 2 by brute force over all pairs
+                a_dist = args[0] if args else np.eye(size)[0]
+                b_dist = args[1] if len(args) > 1 else a_dist
+                out = np.zeros(size)
+                for a in range(size):
+                    for b in range(size):
+                        out[module.exact(a, b, size)] += a_dist[a] * b_dist[b]
+            outputs.append(out)
+        values = np.concatenate([regs, np.array(outputs)])
+        selectors = np.array([softmax(row) for row in np.asarray(layout.register_logits(logits))])
+        regs = selectors @ values
+        finish = 1 / (1 + np.exp(-logits[layout.halt_offset]))
+        p = remaining if t == steps - 1 else finish * remaining
+        halting.append(p)
+        remaining -= p
+        memories.append(mem.copy())
+    return {"memories": np.array(memories), "halting": np.array(halting), "registers": regs}
+
+
+@pytest.mark.parametrize("kind", ["mlp", "lstm"])
+def test_run_matches_a_plain_numpy_reference(kind: str) -> None:
+    config = MachineConfig(
+        registers=3,
+        width=8,
+        controller=kind,
+        modules=("read", "zero", "inc", "add", "sub", "lt", "min", "write"),
+    )
+    model = machine.init(config, jax.random.key(3))
+    memory, target, _ = example(1)
+    outcome = machine.run(
+        model,
+        memory,
+        target,
+        jnp.array(STEPS),
+        timesteps=STEPS,
+        numerics=Numerics(renormalise=False),
+        record=True,
+    )
+    reference = reference_run(model, np.asarray(memory), STEPS)
+    np.testing.assert_allclose(outcome.halting, reference["halting"], atol=1e-5)
+    expected_target_probs = np.take_along_axis(
+        reference["memories"], np.asarray(target)[None, :, None], axis=2
+    )[..., 0]
+    np.testing.assert_allclose(outcome.target_probs, expected_target_probs, atol=1e-5)
+
+
+def test_distributions_stay_distributions_and_halting_sums_to_one() -> None:
+    model = machine.init(SMALL, jax.random.key(0))
+    memory, target, _ = example(2)
+    outcome = machine.run(model, memory, target, jnp.array(3), timesteps=STEPS, record=True)
+    record = outcome.record
+    for name, values in [
+        ("memory", record.memory),
+        ("registers", record.registers),
+        ("outputs", record.outputs),
+    ]:
+        assert float(jnp.min(values)) >= 0.0, name
+        np.testing.assert_allclose(jnp.sum(values, axis=-1), 1.0, atol=1e-5, err_msg=name)
+    np.testing.assert_allclose(jnp.sum(outcome.halting), 1.0, atol=1e-6)
+    # The example's own horizon (3) ends the halting distribution and the entropy.
+    assert float(outcome.halting[3]) == 0.0 and float(outcome.entropy[3]) == 0.0
+    assert float(outcome.halting[2]) > 0.0
+
+
+def test_discrete_mode_keeps_everything_one_hot() -> None:
+    model = machine.init(SMALL, jax.random.key(1))
+    memory, target, _ = example(3)
+    outcome = machine.run(
+        model, memory, target, jnp.array(STEPS), timesteps=STEPS, discrete=True, record=True
+    )
+    for values in (outcome.record.memory, outcome.record.registers, outcome.record.outputs):
+        np.testing.assert_allclose(jnp.max(values, axis=-1), 1.0, atol=1e-6)
+    assert set(np.unique(np.asarray(outcome.finish))) <= {0.0, 1.0}
+    np.testing.assert_allclose(jnp.sum(outcome.halting), 1.0)
+
+
+def test_same_parameters_run_at_two_memory_sizes() -> None:
+    model = machine.init(MachineConfig(registers=4, width=16), jax.random.key(0))
+    assert machine.parameter_count(model) == machine.parameter_count(
+        machine.init(MachineConfig(registers=4, width=16), jax.random.key(1))
+    )
+    for size in (8, 1024):
+        memory, target, _ = example(4, size)
+        outcome = machine.run(model, memory, target, jnp.array(2), timesteps=2)
+        assert outcome.target_probs.shape == (2, size)
+        assert bool(jnp.all(jnp.isfinite(outcome.target_probs)))
+
+
+def test_a_registered_module_runs_end_to_end() -> None:
+    modules.register("test_triple", 1, lambda a, b, m: 3 * a, replace=True)
+    config = MachineConfig(registers=2, width=8, modules=("read", "test_triple", "write"))
+    model = machine.init(config, jax.random.key(0))
+    memory, target, mask = example(5)
+    outcome = machine.run(model, memory, target, jnp.array(3), timesteps=3)
+    value = loss.negative_log_likelihood(outcome, mask)
+    assert bool(jnp.isfinite(value))
+    gradient = eqx.filter_jit(
+        eqx.filter_grad(
+            lambda m: loss.negative_log_likelihood(
+                machine.run(m, memory, target, jnp.array(3), timesteps=3), mask
+            )
+        )
+    )(model)
+    norms = [float(jnp.linalg.norm(g)) for g in jax.tree_util.tree_leaves(gradient)]
+    assert any(norm > 0 for norm in norms)
+
+
+def test_unknown_module_in_config_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown module 'nope'"):
+        MachineConfig(modules=("read", "nope"))
+
+
+@pytest.mark.parametrize("kind", ["mlp", "lstm"])
+@pytest.mark.parametrize("loss_kind", ["expected", "footnote"])
+def test_gradient_of_the_full_loss_matches_finite_differences(kind: str, loss_kind: str) -> None:
+    with jax.enable_x64(True):
+        config = MachineConfig(
+            registers=2,
+            width=4,
+            controller=kind,
+            modules=("read", "one", "add", "le", "max", "write"),
+        )
+        model = machine.init(config, jax.random.key(11))
+        model = jax.tree_util.tree_map(
+            lambda x: x.astype(jnp.float64) if eqx.is_inexact_array(x) else x, model
+        )
+        parameters, static = eqx.partition(model, eqx.is_inexact_array)
+        memory, target, mask = example(6, size=5)
+
+        def full_loss(parameters):
+            outcome = machine.run(
+                eqx.combine(parameters, static),
+                memory,
+                target,
+                jnp.array(3),
+                timesteps=3,
+                numerics=Numerics(activation_clip=1e6),
+                dtype=jnp.float64,
+            )
+            return loss.negative_log_likelihood(outcome, mask, kind=loss_kind, eps=1e-12) - (
+                0.1 * jnp.sum(outcome.entropy)
+            )
+
+        check_grads(jax.jit(full_loss), (parameters,), order=1, modes=["rev"], atol=1e-5, rtol=1e-4)
+
+
+def test_activation_clip_bounds_the_gradient() -> None:
+    config = MachineConfig(registers=2, width=8, modules=("read", "inc", "write"))
+    model = machine.init(config, jax.random.key(2))
+    memory, target, mask = example(7)
+
+    def scaled_loss(model, clip):
+        outcome = machine.run(
+            model,
+            memory,
+            target,
+            jnp.array(2),
+            timesteps=2,
+            numerics=Numerics(activation_clip=clip),
+        )
+        return 1e6 * loss.negative_log_likelihood(outcome, mask)
+
+    unclipped = eqx.filter_jit(eqx.filter_grad(lambda m: scaled_loss(m, None)))(model)
+    clipped = eqx.filter_jit(eqx.filter_grad(lambda m: scaled_loss(m, 1e-3)))(model)
+    norm = lambda tree: float(jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree_util.tree_leaves(tree))))
+    assert norm(clipped) < 1e-2 * norm(unclipped)
+
+
+def test_loss_is_finite_when_the_target_has_probability_zero() -> None:
+    model = machine.init(SMALL, jax.random.key(4))
+    memory, _, mask = example(8)
+    # Discretised: every cell is one-hot, so any other target has probability exactly 0.
+    target = (memory + 1) % SIZE
+    outcome = machine.run(model, memory, target, jnp.array(STEPS), timesteps=STEPS, discrete=True)
+    assert float(jnp.min(outcome.target_probs)) == 0.0  # log would be -inf unclamped
+    for kind in ("expected", "footnote"):
+        value = loss.negative_log_likelihood(outcome, mask, kind=kind, eps=1e-6)
+        assert bool(jnp.isfinite(value)) and float(value) > 0
+
+
+def test_read_out_takes_the_first_step_with_finish_at_least_half() -> None:
+    finish = jnp.array([0.1, 0.7, 0.9, 0.2])
+    cells = jnp.arange(4)[:, None] * jnp.ones((1, 3), jnp.int32)
+    outcome = machine.Outcome(jnp.zeros((4, 3)), cells, jnp.zeros(4), finish, jnp.zeros(4), None)
+    assert int(loss.readout_step(outcome, jnp.array(4))) == 1
+    assert int(loss.readout_step(outcome, jnp.array(1))) == 0  # horizon 1: the only step
+    late = outcome._replace(finish=jnp.zeros(4))
+    assert int(loss.readout_step(late, jnp.array(3))) == 2  # none: the horizon's last step
+    np.testing.assert_array_equal(loss.read_out(outcome, jnp.array(4)), [1, 1, 1])
