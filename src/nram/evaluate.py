@@ -157,6 +157,11 @@ def solved(
     return worst == 0.0, worst
 
 
+FUZZY_MAX_MEMORY = 1024
+"""The largest M the report runs the fuzzy machine at: its memory is M x M floats per example
+(x 256 examples per chunk, 1 GiB at M = 1024); beyond, only the integer machine runs."""
+
+
 def report(
     model: NRAM,
     config: TrainConfig,
@@ -171,24 +176,41 @@ def report(
 
     {"task": str, "examples": int,
      "results": [{"difficulty": int, "memory_size": int, "timesteps": int,
-                  "fuzzy": {"error": float, "exact": float},
+                  "fuzzy": {"error": float, "exact": float} or null,
                   "discrete": {"error": float, "exact": float}}, ...]}
+
+    The discretised figures come from the integer machine (`nram.discrete`: the same
+    outputs as `machine.run(discrete=True)`, at any M, without compiling); the fuzzy ones
+    are null where M > FUZZY_MAX_MEMORY, too large for the fuzzy machine.
     """
-    by_mode = {
-        mode: evaluate(
-            model, config, difficulties, examples=examples, discrete=mode == "discrete",
-            rng=np.random.default_rng(rng.integers(2**63)), memory_size=memory_size,
-            timesteps=timesteps,
+    from nram import discrete as integer_machine  # it imports this module
+
+    fuzzy_rng, discrete_rng = (np.random.default_rng(rng.integers(2**63)) for _ in range(2))
+    fits = [
+        d for d in difficulties
+        if (memory_size or memory_size_for(config, d)) <= FUZZY_MAX_MEMORY
+    ]
+    fuzzy = {
+        result.difficulty: result
+        for result in (
+            evaluate(
+                model, config, fits, examples=examples, discrete=False, rng=fuzzy_rng,
+                memory_size=memory_size, timesteps=timesteps,
+            )
+            if fits else []
         )
-        for mode in ("fuzzy", "discrete")
     }
     rows = []
-    for fuzzy, discrete in zip(by_mode["fuzzy"], by_mode["discrete"], strict=True):
+    for result in integer_machine.evaluate(
+        model, config, sorted(difficulties), examples=examples, rng=discrete_rng,
+        memory_size=memory_size, timesteps=timesteps,
+    ):
+        soft = fuzzy.get(result.difficulty)
         rows.append({
-            "difficulty": fuzzy.difficulty, "memory_size": fuzzy.memory_size,
-            "timesteps": fuzzy.timesteps,
-            "fuzzy": {"error": fuzzy.error, "exact": fuzzy.exact},
-            "discrete": {"error": discrete.error, "exact": discrete.exact},
+            "difficulty": result.difficulty, "memory_size": result.memory_size,
+            "timesteps": result.timesteps,
+            "fuzzy": {"error": soft.error, "exact": soft.exact} if soft else None,
+            "discrete": {"error": result.error, "exact": result.exact},
         })
     return {"task": config.task, "examples": examples, "results": rows}
 
@@ -198,9 +220,13 @@ def format_table(report: dict) -> str:
               f"{'discrete error':>15} {'discrete exact':>15}")
     lines = [f"{report['task']}: {report['examples']} examples per difficulty", header]
     for row in report["results"]:
+        fuzzy = (  # null where M is too large for the fuzzy machine
+            f"{row['fuzzy']['error']:>12.4f} {row['fuzzy']['exact']:>12.3f} "
+            if row["fuzzy"] else f"{'-':>12} {'-':>12} "
+        )
         lines.append(
             f"{row['difficulty']:>10} {row['memory_size']:>6} {row['timesteps']:>6} "
-            f"{row['fuzzy']['error']:>12.4f} {row['fuzzy']['exact']:>12.3f} "
+            f"{fuzzy}"
             f"{row['discrete']['error']:>15.4f} {row['discrete']['exact']:>15.3f}"
         )
     return "\n".join(lines)
@@ -217,7 +243,8 @@ def plot(report: dict, path: str) -> None:
     difficulties = [row["difficulty"] for row in rows]
     figure, axes = plt.subplots(figsize=(6, 3.5))
     for mode, marker in (("fuzzy", "o"), ("discrete", "s")):
-        axes.plot(difficulties, [row[mode]["error"] for row in rows], marker=marker, label=mode)
+        errors = [row[mode]["error"] if row[mode] else np.nan for row in rows]  # null: not run
+        axes.plot(difficulties, errors, marker=marker, label=mode)
     axes.set_xlabel("difficulty")
     axes.set_ylabel("error (wrong scored cells / scored cells)")
     axes.set_ylim(-0.02, 1.02)
