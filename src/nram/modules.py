@@ -66,9 +66,14 @@ def _bernoulli(p_one: Array, like: Array) -> Array:
     return (1 - p_one) * _one_hot_like(0, like) + p_one * _one_hot_like(1, like)
 
 
+def _at_most(dist: Array) -> Array:
+    """P(X <= c) for every c: a cumulative sum, O(M)."""
+    return jnp.cumsum(dist, axis=-1)
+
+
 def _strictly_below(dist: Array) -> Array:
-    """P(X < c) for every c: an exclusive cumulative sum."""
-    return jnp.cumsum(dist, axis=-1) - dist
+    """P(X < c) for every c."""
+    return _at_most(dist) - dist
 
 
 def _circular_convolution(first: Array, second: Array) -> Array:
@@ -90,7 +95,7 @@ def _less_than(first: Array, second: Array) -> Array:
 
 
 def _less_equal(first: Array, second: Array) -> Array:
-    return _bernoulli(jnp.sum(second * jnp.cumsum(first, axis=-1), axis=-1), first)
+    return _bernoulli(jnp.sum(second * _at_most(first), axis=-1), first)
 
 
 def _equal(first: Array, second: Array) -> Array:
@@ -99,14 +104,14 @@ def _equal(first: Array, second: Array) -> Array:
 
 def _minimum(first: Array, second: Array) -> Array:
     # min = c: A = c and B >= c, or B = c and A > c (so a tie is counted once).
-    first_above = 1 - jnp.cumsum(first, axis=-1)  # P(A > c)
+    first_above = 1 - _at_most(first)  # P(A > c)
     second_at_least = 1 - _strictly_below(second)  # P(B >= c)
     return first * second_at_least + second * first_above
 
 
 def _maximum(first: Array, second: Array) -> Array:
     # max = c: A = c and B <= c, or B = c and A < c.
-    return first * jnp.cumsum(second, axis=-1) + second * _strictly_below(first)
+    return first * _at_most(second) + second * _strictly_below(first)
 
 
 def _constant(value: int) -> FuzzyFunction:
@@ -144,11 +149,8 @@ def brute_force(module: Module, first: Array, second: Array) -> Array:
     The independent reference the fast kernels are tested and benchmarked against.
     """
     size = first.shape[-1]
-    values = range(size)
-    indicator = jnp.array(
-        [[[module.exact(a, b, size) == c for c in values] for b in values] for a in values],
-        dtype=first.dtype,
-    )
+    table = np.array([[module.exact(a, b, size) for b in range(size)] for a in range(size)])
+    indicator = jnp.asarray(table[:, :, None] == np.arange(size), dtype=first.dtype)
     return jnp.einsum("...a,...b,abc->...c", first, second, indicator)
 
 
