@@ -81,14 +81,13 @@ def batch(size: int, batch_size: int, timesteps: int):
 def training_step(module_names: tuple[str, ...], size: int) -> tuple[float, float]:
     config = TrainConfig(machine=MachineConfig(registers=4, width=50, modules=module_names))
     model = machine.init(config.machine, jax.random.key(0))
-    optimizer = train.make_optimizer(config)
-    opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
-    step = train.make_train_step(config, optimizer)
+    settings = train.StepSettings.of(config)
+    opt_state = train.make_optimizer(settings).init(eqx.filter(model, eqx.is_array))
     memory, target, mask, horizon = batch(size, 32, 10)
     arguments = (model, opt_state, memory, target, mask, horizon, jnp.asarray(0))
-    function = lambda *a: step(*a, 10)
-    compiled = jax.jit(lambda *a: step(*a, 10)).lower(*arguments).compile()
-    return median_ms(function, arguments, args.repeats), peak_megabytes(compiled)
+    step = jax.jit(lambda *a: train.train_step(*a, 10, settings))
+    compiled = step.lower(*arguments).compile()
+    return median_ms(step, arguments, args.repeats), peak_megabytes(compiled)
 
 
 def forward(module_names: tuple[str, ...], size: int, discrete: bool) -> tuple[float, float]:

@@ -28,7 +28,7 @@ import numpy as np
 NEVER = -1  # ``last_promotion`` before the first promotion
 
 
-@dataclass
+@dataclass(frozen=True)
 class CurriculumConfig:
     enabled: bool = True
     threshold: float = 0.02  # promote when the mean error at level D over the window < this

@@ -56,69 +56,89 @@ class StepMetrics(NamedTuple):
     finite: Array  # False: the update was skipped
 
 
-def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
-    parts = []
-    if config.clip.global_norm is not None:
-        parts.append(optax.clip_by_global_norm(config.clip.global_norm))
-    if config.noise.eta > 0:
-        parts.append(
-            optax.add_noise(
-                config.noise.eta, config.noise.gamma, key=jax.random.key(config.seed + 1)
-            )
+@dataclass(frozen=True)
+class StepSettings:
+    """All that the jitted step depends on besides the model: equal settings share one
+    compiled step, across trainers in one process (tests, sweeps)."""
+
+    lr: float
+    global_norm: float | None
+    noise_eta: float
+    noise_gamma: float
+    entropy_weight: float
+    entropy_half_life: float
+    numerics: machine.Numerics
+    loss: str
+    log_eps: float
+
+    @staticmethod
+    def of(config: TrainConfig) -> StepSettings:
+        return StepSettings(
+            lr=config.lr, global_norm=config.clip.global_norm, noise_eta=config.noise.eta,
+            noise_gamma=config.noise.gamma, entropy_weight=config.entropy.weight,
+            entropy_half_life=config.entropy.half_life,
+            numerics=machine.Numerics(
+                activation_clip=config.clip.activation, renormalise=config.numerics.renormalise
+            ),
+            loss=config.numerics.loss, log_eps=config.numerics.log_eps,
         )
-    parts.append(optax.adam(config.lr))
+
+
+def make_optimizer(settings: StepSettings, seed: int = 0) -> optax.GradientTransformation:
+    """Global-norm clip (C2), gradient noise eta/(1+t)^gamma, Adam. The seed only seeds the
+    noise's key in the optimiser state (`init`); `update` reads the key from the state."""
+    parts = []
+    if settings.global_norm is not None:
+        parts.append(optax.clip_by_global_norm(settings.global_norm))
+    if settings.noise_eta > 0:
+        parts.append(optax.add_noise(
+            settings.noise_eta, settings.noise_gamma, key=jax.random.key(seed)
+        ))
+    parts.append(optax.adam(settings.lr))
     return optax.chain(*parts)
 
 
-def entropy_weight(config: TrainConfig, step: Array) -> Array:
-    return config.entropy.weight * 0.5 ** (step / config.entropy.half_life)
+def entropy_weight(settings: StepSettings, step: Array) -> Array:
+    return settings.entropy_weight * 0.5 ** (step / settings.entropy_half_life)
 
 
-def machine_numerics(config: TrainConfig) -> machine.Numerics:
-    return machine.Numerics(
-        activation_clip=config.clip.activation, renormalise=config.numerics.renormalise
+def objective(
+    model: NRAM, memory: Array, target: Array, mask: Array, horizon: Array, step: Array,
+    timesteps: int, settings: StepSettings,
+) -> tuple[Array, tuple[Array, Array, Array]]:
+    """Mean expected NLL - lambda_t * mean selector entropy, and (nll, entropy, wrong cells)."""
+    outcome = machine.run_batch(
+        model, memory, target, horizon, timesteps=timesteps, numerics=settings.numerics
     )
+    nll = jax.vmap(
+        lambda o, m: loss.negative_log_likelihood(o, m, kind=settings.loss, eps=settings.log_eps)
+    )(outcome, mask)
+    mean_entropy = jnp.sum(outcome.entropy) / jnp.sum(horizon)
+    wrong = jax.vmap(loss.wrong_cells)(outcome, target, mask, horizon)
+    value = jnp.mean(nll) - entropy_weight(settings, step) * mean_entropy
+    return value, (jnp.mean(nll), mean_entropy, wrong)
 
 
-def make_train_step(config: TrainConfig, optimizer: optax.GradientTransformation) -> Callable:
-    """The jitted step: (model, opt_state, batch arrays, horizons, step) -> (model, opt_state,
-    StepMetrics). `timesteps` (the scan length) is static: one compilation per value."""
-    numerics = machine_numerics(config)
-
-    def objective(model: NRAM, memory, target, mask, horizon, step, timesteps):
-        outcome = machine.run_batch(
-            model, memory, target, horizon, timesteps=timesteps, numerics=numerics
-        )
-        nll = jax.vmap(
-            lambda o, m: loss.negative_log_likelihood(
-                o, m, kind=config.numerics.loss, eps=config.numerics.log_eps
-            )
-        )(outcome, mask)
-        mean_entropy = jnp.sum(outcome.entropy) / jnp.sum(horizon)
-        wrong = jax.vmap(loss.wrong_cells)(outcome, target, mask, horizon)
-        objective = jnp.mean(nll) - entropy_weight(config, step) * mean_entropy
-        return objective, (jnp.mean(nll), mean_entropy, wrong)
-
-    @eqx.filter_jit
-    def train_step(model, opt_state, memory, target, mask, horizon, step, timesteps):
-        (value, (nll, mean_entropy, wrong)), grads = eqx.filter_value_and_grad(
-            objective, has_aux=True
-        )(model, memory, target, mask, horizon, step, timesteps)
-        grad_norm = optax.global_norm(grads)
-        finite = jnp.isfinite(value) & jnp.isfinite(grad_norm)
-        updates, new_opt_state = optimizer.update(grads, opt_state, eqx.filter(model, eqx.is_array))
-        new_model = eqx.apply_updates(model, updates)
-        # Never train on NaN/Inf: keep the old parameters and optimiser state.
-        keep = lambda new, old: jnp.where(finite, new, old)
-        new_model = jax.tree_util.tree_map(keep, new_model, model)
-        new_opt_state = jax.tree_util.tree_map(keep, new_opt_state, opt_state)
-        return (
-            new_model,
-            new_opt_state,
-            StepMetrics(value, nll, mean_entropy, wrong, grad_norm, finite),
-        )
-
-    return train_step
+@eqx.filter_jit
+def train_step(
+    model: NRAM, opt_state: optax.OptState, memory: Array, target: Array, mask: Array,
+    horizon: Array, step: Array, timesteps: int, settings: StepSettings,
+) -> tuple[NRAM, optax.OptState, StepMetrics]:
+    """One update. `timesteps` (the scan length) and `settings` are static."""
+    (value, (nll, mean_entropy, wrong)), grads = eqx.filter_value_and_grad(
+        objective, has_aux=True
+    )(model, memory, target, mask, horizon, step, timesteps, settings)
+    grad_norm = optax.global_norm(grads)
+    finite = jnp.isfinite(value) & jnp.isfinite(grad_norm)
+    optimizer = make_optimizer(settings)
+    updates, new_opt_state = optimizer.update(grads, opt_state, eqx.filter(model, eqx.is_array))
+    new_model = eqx.apply_updates(model, updates)
+    # Never train on NaN/Inf: keep the old parameters and optimiser state.
+    keep = lambda new, old: jnp.where(finite, new, old)
+    new_model = jax.tree_util.tree_map(keep, new_model, model)
+    new_opt_state = jax.tree_util.tree_map(keep, new_opt_state, opt_state)
+    return new_model, new_opt_state, StepMetrics(value, nll, mean_entropy, wrong, grad_norm,
+                                                 finite)
 
 
 # --- host-side state ----------------------------------------------------------------------
@@ -158,14 +178,15 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.task = tasks.get(config.task)
         self.model = machine.init(config.machine, jax.random.key(config.seed))
-        self.optimizer = make_optimizer(config)
-        self.opt_state = self.optimizer.init(eqx.filter(self.model, eqx.is_array))
+        self.settings = StepSettings.of(config)
+        self.opt_state = make_optimizer(self.settings, seed=config.seed + 1).init(
+            eqx.filter(self.model, eqx.is_array)
+        )
         self.data_rng = np.random.default_rng([config.seed, 1])
         self.curriculum = Curriculum(
             config.curriculum, self.task.min_difficulty, config.max_difficulty
         )
         self.progress = Progress()
-        self.train_step = make_train_step(config, self.optimizer)
         self.timesteps = config.horizon(config.max_difficulty)
         self.recent_errors: list[float] = []
 
@@ -214,7 +235,7 @@ class Trainer:
 
     def step(self) -> StepMetrics:
         batch, horizons = self.sample()
-        self.model, self.opt_state, metrics = self.train_step(
+        self.model, self.opt_state, metrics = train_step(
             self.model,
             self.opt_state,
             jnp.asarray(batch.memory),
@@ -222,7 +243,7 @@ class Trainer:
             jnp.asarray(batch.mask),
             jnp.asarray(horizons),
             jnp.asarray(self.progress.step),
-            self.timesteps,
+            self.timesteps, self.settings,
         )
         metrics = jax.device_get(metrics)
         self.progress.step += 1
