@@ -398,3 +398,9 @@ def assert_logged_once(sweep_dir: Path, report: sweep.SweepReport) -> None:
         steps = [json.loads(line)["step"] for line in lines]
         assert steps == sorted(set(steps)), (record.name, steps)
         assert steps[-1] == record.outcome.result["step"]
+
+
+@pytest.mark.parametrize("name", ["swap-lstm.toml", "copy-random.toml"])
+def test_the_example_sweep_files_are_valid(name: str) -> None:
+    spec = sweep.build_spec(None, sweep_file=str(Path(__file__).parents[1] / "sweeps" / name))
+    assert len(spec.settings) >= 4 and len(spec.seeds) >= 5

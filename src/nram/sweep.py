@@ -55,7 +55,7 @@ from nram.sweep_backends import (
 )
 
 # Steps without a curriculum promotion before a sweep gives up on a run (docs/sweeps.md).
-DEFAULT_PATIENCE = 2000
+DEFAULT_PATIENCE = 1000
 DEFAULT_SEEDS = 10
 SPEC_FILE = "sweep.json"
 
@@ -155,7 +155,18 @@ def _text(value: Any) -> str:
     """A TOML value as the text --set would take."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):  # a list-valued setting (machine.modules): comma-separated
+        return ",".join(_text(item) for item in value)
     return str(value)
+
+
+def _is_list_setting(name: str) -> bool:
+    """Settings whose one value is a comma-separated list (machine.modules, plugins): on the
+    command line their commas do not make a grid; sweep them from a file's [grid]."""
+    value: Any = TrainConfig()
+    for part in name.split("."):
+        value = getattr(value, part, None)
+    return isinstance(value, tuple)
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -263,7 +274,7 @@ def build_spec(
     swept: dict[str, Any] = {}
     for assignment in assignments:
         name, text = configuration.parse_assignment(assignment)
-        if "," in text or ":" in text:
+        if ("," in text or ":" in text) and not _is_list_setting(name):
             swept[name] = text
         elif not text:
             raise ConfigError(f"no value for {name}: give one, e.g. --set {name}=1")
@@ -485,11 +496,11 @@ def run_sweep(
 
 
 def _outcome_on_disk(run_dir: Path, job: Job) -> Outcome:
-    from nram.sweep_backends import saved_generalisation
+    from nram.sweep_backends import cpu_seconds, saved_generalisation
 
     result = final_result(run_dir)
     report = saved_generalisation(run_dir, job.generalisation, job.eval_examples)
-    return Outcome(job.key, result, report)
+    return Outcome(job.key, result, report, cpu_seconds=cpu_seconds(run_dir))
 
 
 class LiveTable:
@@ -562,7 +573,9 @@ def _row(label: str, records: list[RunRecord]) -> dict[str, Any]:
     results = [r.outcome.result for r in records if r.outcome is not None and r.outcome.final]
     solved = [r for r in records if r.outcome and r.outcome.final and r.outcome.result["solved"]]
     evaluated = [r.outcome.generalisation for r in solved if r.outcome.generalisation]
-    cpu_hours = sum(result["seconds"] for result in results) / 3600
+    finished = [r.outcome for r in records if r.outcome is not None and r.outcome.final]
+    # CPU time as the OS measured it; a run without that record counts its training time.
+    cpu_hours = sum(o.cpu_seconds or o.result["seconds"] for o in finished) / 3600
     median = lambda values: statistics.median(values) if values else math.nan
     mean = lambda values: statistics.fmean(values) if values else math.nan
     return {
@@ -788,7 +801,7 @@ def run_command(args: argparse.Namespace) -> int:
     total = next(row for row in reversed(report.rows))
     print(
         f"\n{total['solved']} of {total['finished']} finished runs solved; "
-        f"{total['cpu_hours']:.3f} CPU-hours of training, "
+        f"{total['cpu_hours']:.3f} CPU-hours, "
         f"{report.wall_seconds / 60:.1f} min wall time; tables and plot in {sweep_dir}/summary.*"
     )
     if not report.completed:

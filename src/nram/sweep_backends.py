@@ -51,6 +51,7 @@ class Outcome:
     interrupted: bool = False  # stopped before it ended: it resumes next time
     resumed: bool = False  # continued from a checkpoint of an earlier invocation
     error: str | None = None  # the run failed with this exception (it is retried next time)
+    cpu_seconds: float | None = None  # see cpu_seconds()
 
     @property
     def final(self) -> bool:
@@ -93,14 +94,32 @@ def needs_work(job: Job) -> bool:
 def execute(job: Job) -> Outcome:
     """Train, resume or evaluate one run; in a worker process (or in-process)."""
     os.environ.setdefault("XLA_FLAGS", XLA_FLAGS)
-    # Idle pool workers ignore Ctrl-C (see _ignore_interrupts); a working one saves and returns.
+    # Idle pool workers ignore Ctrl-C (see _start_worker); a working one saves and returns.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    started = time.process_time()
     try:
-        return _execute(job)
+        outcome = _execute(job)
     except KeyboardInterrupt:
-        return Outcome(job.key, read_json(Path(job.run_dir) / "result.json"), None, True)
+        outcome = Outcome(job.key, read_json(Path(job.run_dir) / "result.json"), None, True)
     finally:
         signal.signal(signal.SIGINT, previous)
+        if Path(job.run_dir).exists():
+            add_cpu_seconds(Path(job.run_dir), time.process_time() - started)
+    outcome.cpu_seconds = cpu_seconds(Path(job.run_dir))
+    return outcome
+
+
+def cpu_seconds(run_dir: Path) -> float | None:
+    """CPU time the run's process(es) spent on it, over all sessions (compilation, training,
+    evaluation): on a shared machine a fairer cost than wall-clock time."""
+    return (read_json(run_dir / "cpu.json") or {}).get("seconds")
+
+
+def add_cpu_seconds(run_dir: Path, seconds: float) -> None:
+    total = (cpu_seconds(run_dir) or 0.0) + seconds
+    temporary = run_dir / "cpu.json.tmp"
+    temporary.write_text(json.dumps({"seconds": total}) + "\n")
+    temporary.replace(run_dir / "cpu.json")
 
 
 def _execute(job: Job) -> Outcome:
@@ -194,7 +213,6 @@ def run_local(
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    os.environ.setdefault("XLA_FLAGS", XLA_FLAGS)  # spawned children inherit it
     context = multiprocessing.get_context("spawn")  # no forked copies of a JAX runtime
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
     waiting = list(jobs)
