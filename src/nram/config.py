@@ -79,8 +79,8 @@ class TrainConfig:
     steps: int = 20000  # upper bound; a run stops earlier once solved
     batch_size: int = 32
     lr: float = 3e-3
-    memory_size: int = 0  # set per task in PER_TASK
-    max_difficulty: int = 0  # set per task in PER_TASK (the paper's training complexity)
+    memory_size: int = 0  # set per task (PER_TASK)
+    max_difficulty: int = 0  # set per task: the paper's training complexity
     checkpoint_every: int = 500
     log_every: int = 10
     # Stop a run whose curriculum level has not risen for this many steps (0: never).
@@ -97,19 +97,20 @@ class TrainConfig:
     evaluation: Evaluation = field(default_factory=Evaluation)
 
 
-# Per task: the paper's training complexity (Table 1), a memory with slack beyond the layout's
-# minimum (TRAINING-NOTES lesson 1), and whatever else measurement said to change.
+# Per task, beyond the general defaults: a memory with slack over the layout's minimum at the
+# paper's training complexity (TRAINING-NOTES lesson 1), and whatever else measurement said.
+# The top difficulty defaults to the paper's (Table 1): `task.paper_max_difficulty`.
 PER_TASK: dict[str, dict[str, Any]] = {
-    "access": {"max_difficulty": 20, "memory_size": 24},
-    "increment": {"max_difficulty": 15, "memory_size": 18},
-    "copy": {"max_difficulty": 15, "memory_size": 32},
-    "reverse": {"max_difficulty": 15, "memory_size": 32},
-    "swap": {"max_difficulty": 20, "memory_size": 24},
-    "permutation": {"max_difficulty": 6, "memory_size": 14},
-    "listk": {"max_difficulty": 10, "memory_size": 24},
-    "listsearch": {"max_difficulty": 6, "memory_size": 16},
-    "merge": {"max_difficulty": 10, "memory_size": 26},
-    "walkbst": {"max_difficulty": 10, "memory_size": 44},
+    "access": {"memory_size": 24},
+    "increment": {"memory_size": 18},
+    "copy": {"memory_size": 32},
+    "reverse": {"memory_size": 32},
+    "swap": {"memory_size": 24},
+    "permutation": {"memory_size": 14},
+    "listk": {"memory_size": 24},
+    "listsearch": {"memory_size": 16},
+    "merge": {"memory_size": 26},
+    "walkbst": {"memory_size": 44},
 }
 
 
@@ -166,8 +167,8 @@ def _check_value(value: Any, kind: Any, name: str) -> Any:
     """Check (and lightly coerce) a value that came from TOML."""
     origin = typing.get_origin(kind)
     if origin in (types.UnionType, typing.Union):
-        if value is None:
-            return None
+        if value is None or (isinstance(value, str) and value.lower() == "none"):
+            return None  # TOML has no null: "none" stands for it
         options = [arg for arg in typing.get_args(kind) if arg is not type(None)]
         return _check_value(value, options[0], name)
     if origin is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -259,7 +260,8 @@ def resolve(
 
     if task not in tasks.NAMES:
         raise ConfigError(f"unknown task {task!r}; valid tasks: {', '.join(tasks.NAMES)}")
-    config = apply_mapping(TrainConfig(task=task), _nested(PER_TASK[task]))
+    defaults = {"max_difficulty": tasks.get(task).paper_max_difficulty, **PER_TASK[task]}
+    config = apply_mapping(TrainConfig(task=task), _nested(defaults))
     for path in files:
         config = apply_mapping(config, load_toml(path))
     for assignment in assignments:
@@ -343,8 +345,9 @@ def load_plugins(paths: list[str] | tuple[str, ...]) -> None:
             continue
         if not Path(resolved).is_file():
             raise ConfigError(f"plugin {path} does not exist")
-        spec = importlib.util.spec_from_file_location(f"nram_plugin_{len(_LOADED_PLUGINS)}",
-                                                      resolved)
+        spec = importlib.util.spec_from_file_location(
+            f"nram_plugin_{len(_LOADED_PLUGINS)}", resolved
+        )
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
@@ -352,19 +355,20 @@ def load_plugins(paths: list[str] | tuple[str, ...]) -> None:
 
 
 def to_toml(config: Any) -> str:
-    """The config as TOML that `--config` reads back (None settings are left out)."""
+    """The config as TOML that `--config` reads back (a None setting is written "none")."""
     plain, nested = [], []
     for key, value in as_dict(config).items():
         if isinstance(value, dict):
-            lines = [f"{name} = {_toml_value(item)}" for name, item in value.items()
-                     if item is not None]
+            lines = [f"{name} = {_toml_value(item)}" for name, item in value.items()]
             nested.append(f"\n[{key}]\n" + "\n".join(lines))
-        elif value is not None:
+        else:
             plain.append(f"{key} = {_toml_value(value)}")
     return "\n".join(plain) + "\n" + "\n".join(nested) + "\n"
 
 
 def _toml_value(value: Any) -> str:
+    if value is None:
+        return '"none"'
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):

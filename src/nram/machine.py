@@ -46,6 +46,9 @@ class MachineConfig:
     def __post_init__(self) -> None:
         if self.registers < 1:
             raise ValueError(f"registers must be >= 1, got {self.registers}")
+        if self.controller not in controllers.CONTROLLERS:
+            valid = ", ".join(controllers.CONTROLLERS)
+            raise ValueError(f"unknown controller {self.controller!r}; valid: {valid}")
         if self.width < 1:
             raise ValueError(f"width must be >= 1, got {self.width}")
         registry.sequence(self.modules, self.repeat)  # unknown names fail here, clearly

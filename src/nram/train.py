@@ -74,13 +74,17 @@ class StepSettings:
     @staticmethod
     def of(config: TrainConfig) -> StepSettings:
         return StepSettings(
-            lr=config.lr, global_norm=config.clip.global_norm, noise_eta=config.noise.eta,
-            noise_gamma=config.noise.gamma, entropy_weight=config.entropy.weight,
+            lr=config.lr,
+            global_norm=config.clip.global_norm,
+            noise_eta=config.noise.eta,
+            noise_gamma=config.noise.gamma,
+            entropy_weight=config.entropy.weight,
             entropy_half_life=config.entropy.half_life,
             numerics=machine.Numerics(
                 activation_clip=config.clip.activation, renormalise=config.numerics.renormalise
             ),
-            loss=config.numerics.loss, log_eps=config.numerics.log_eps,
+            loss=config.numerics.loss,
+            log_eps=config.numerics.log_eps,
         )
 
 
@@ -91,9 +95,9 @@ def make_optimizer(settings: StepSettings, seed: int = 0) -> optax.GradientTrans
     if settings.global_norm is not None:
         parts.append(optax.clip_by_global_norm(settings.global_norm))
     if settings.noise_eta > 0:
-        parts.append(optax.add_noise(
-            settings.noise_eta, settings.noise_gamma, key=jax.random.key(seed)
-        ))
+        parts.append(
+            optax.add_noise(settings.noise_eta, settings.noise_gamma, key=jax.random.key(seed))
+        )
     parts.append(optax.adam(settings.lr))
     return optax.chain(*parts)
 
@@ -103,8 +107,14 @@ def entropy_weight(settings: StepSettings, step: Array) -> Array:
 
 
 def objective(
-    model: NRAM, memory: Array, target: Array, mask: Array, horizon: Array, step: Array,
-    timesteps: int, settings: StepSettings,
+    model: NRAM,
+    memory: Array,
+    target: Array,
+    mask: Array,
+    horizon: Array,
+    step: Array,
+    timesteps: int,
+    settings: StepSettings,
 ) -> tuple[Array, tuple[Array, Array, Array]]:
     """Mean expected NLL - lambda_t * mean selector entropy, and (nll, entropy, wrong cells)."""
     outcome = machine.run_batch(
@@ -121,14 +131,21 @@ def objective(
 
 @eqx.filter_jit
 def train_step(
-    model: NRAM, opt_state: optax.OptState, memory: Array, target: Array, mask: Array,
-    horizon: Array, step: Array, timesteps: int, settings: StepSettings,
+    model: NRAM,
+    opt_state: optax.OptState,
+    memory: Array,
+    target: Array,
+    mask: Array,
+    horizon: Array,
+    step: Array,
+    timesteps: int,
+    settings: StepSettings,
 ) -> tuple[NRAM, optax.OptState, StepMetrics]:
     """One update. `timesteps` (the scan length) and `settings` are static."""
-    (value, (nll, mean_entropy, wrong)), grads = eqx.filter_value_and_grad(
-        objective, has_aux=True
-    )(model, memory, target, mask, horizon, step, timesteps, settings)
-    grad_norm = optax.global_norm(grads)
+    (value, (nll, mean_entropy, wrong)), grads = eqx.filter_value_and_grad(objective, has_aux=True)(
+        model, memory, target, mask, horizon, step, timesteps, settings
+    )
+    grad_norm = optax.tree.norm(grads)
     finite = jnp.isfinite(value) & jnp.isfinite(grad_norm)
     optimizer = make_optimizer(settings)
     updates, new_opt_state = optimizer.update(grads, opt_state, eqx.filter(model, eqx.is_array))
@@ -137,8 +154,7 @@ def train_step(
     keep = lambda new, old: jnp.where(finite, new, old)
     new_model = jax.tree_util.tree_map(keep, new_model, model)
     new_opt_state = jax.tree_util.tree_map(keep, new_opt_state, opt_state)
-    return new_model, new_opt_state, StepMetrics(value, nll, mean_entropy, wrong, grad_norm,
-                                                 finite)
+    return new_model, new_opt_state, StepMetrics(value, nll, mean_entropy, wrong, grad_norm, finite)
 
 
 # --- host-side state ----------------------------------------------------------------------
@@ -243,7 +259,8 @@ class Trainer:
             jnp.asarray(batch.mask),
             jnp.asarray(horizons),
             jnp.asarray(self.progress.step),
-            self.timesteps, self.settings,
+            self.timesteps,
+            self.settings,
         )
         metrics = jax.device_get(metrics)
         self.progress.step += 1

@@ -1,0 +1,138 @@
+"""Training: learning happens, resume is exact, checkpoints are safe, NaN is never trained on.
+
+Every test uses the same tiny Access configuration, so the jitted step compiles once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import TINY, tiny_config
+
+from nram import checkpoint, config, train
+
+
+def metric_lines(run_dir: Path) -> list[dict]:
+    lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    for line in lines:  # wall-clock figures differ from run to run
+        line.pop("steps_per_s"), line.pop("seconds")
+    return lines
+
+
+def test_a_short_run_makes_the_loss_fall_and_the_error_drop(trained_run: Path) -> None:
+    lines = metric_lines(trained_run)
+    assert lines[-1]["nll"] < 0.5 * lines[0]["nll"]
+    assert lines[-1]["error"] < lines[0]["error"]
+    result = json.loads((trained_run / "result.json").read_text())
+    assert result["step"] == lines[-1]["step"]
+    for name in ("config.json", "latest.npz", "best.npz"):
+        assert (trained_run / name).exists()
+
+
+def test_resume_gives_the_same_metrics_as_an_uninterrupted_run(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "interrupted"
+
+    def interrupt(line: dict) -> None:
+        if line["step"] == 70:
+            raise KeyboardInterrupt
+
+    first = train.train(tiny_config(steps=150), run_dir, progress_bar=False, on_log=interrupt)
+    assert first.reason == "interrupted" and first.step == 70
+    # A line logged after the checkpoint must not survive: fake one, as a crash would leave.
+    with open(run_dir / "metrics.jsonl", "a") as handle:
+        handle.write(json.dumps({"step": 999}) + "\n")
+    resumed = train.train(tiny_config(steps=150), run_dir, resume=True, progress_bar=False)
+    uninterrupted = json.loads((trained_run / "result.json").read_text())
+    assert metric_lines(run_dir) == metric_lines(trained_run)
+    assert (resumed.step, resumed.solved, resumed.level) == (
+        uninterrupted["step"],
+        uninterrupted["solved"],
+        uninterrupted["level"],
+    )
+
+
+def test_a_run_directory_is_never_overwritten(trained_run: Path) -> None:
+    with pytest.raises(train.RunError, match="exists and is not empty"):
+        train.train(tiny_config(steps=150), trained_run, progress_bar=False)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "empty"])
+def test_a_damaged_checkpoint_is_refused_clearly(
+    trained_run: Path, tmp_path: Path, damage: str
+) -> None:
+    data = (trained_run / "latest.npz").read_bytes()
+    broken = tmp_path / "latest.npz"
+    if damage == "truncate":
+        broken.write_bytes(data[: len(data) // 2])
+    elif damage == "flip":
+        middle = len(data) // 2
+        broken.write_bytes(data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :])
+    else:
+        broken.write_bytes(b"")
+    template = train.Trainer(tiny_config(steps=150), tmp_path)
+    with pytest.raises(checkpoint.CheckpointError, match="corrupted or truncated|not an nram"):
+        checkpoint.load(broken, (template.model, template.opt_state))
+
+
+def test_a_checkpoint_for_another_model_is_refused(trained_run: Path, tmp_path: Path) -> None:
+    other = train.Trainer(
+        config.resolve("access", assignments=[*TINY, "machine.width=8"]), tmp_path
+    )
+    with pytest.raises(checkpoint.CheckpointError, match="another configuration"):
+        checkpoint.load(trained_run / "latest.npz", (other.model, other.opt_state))
+
+
+def test_checkpoints_hold_no_pickle(trained_run: Path) -> None:
+    archive = np.load(trained_run / "latest.npz", allow_pickle=False)
+    assert all(archive[name].dtype != object for name in archive.files)
+
+
+def test_a_non_finite_step_is_skipped(tmp_path: Path) -> None:
+    trainer = train.Trainer(tiny_config(steps=10), tmp_path)
+    poisoned = eqx.tree_at(
+        lambda model: model.controller.head.bias,
+        trainer.model,
+        trainer.model.controller.head.bias.at[0].set(jnp.nan),
+    )
+    batch, horizons = trainer.sample()
+    model, opt_state, metrics = train.train_step(
+        poisoned,
+        trainer.opt_state,
+        jnp.asarray(batch.memory),
+        jnp.asarray(batch.target),
+        jnp.asarray(batch.mask),
+        jnp.asarray(horizons),
+        jnp.asarray(0),
+        trainer.timesteps,
+        trainer.settings,
+    )
+    assert not bool(metrics.finite)
+    for new, old in zip(
+        jax.tree_util.tree_leaves(opt_state),
+        jax.tree_util.tree_leaves(trainer.opt_state),
+        strict=True,
+    ):
+        if jnp.issubdtype(new.dtype, jnp.floating):
+            np.testing.assert_array_equal(new, old)
+    np.testing.assert_array_equal(
+        model.controller.hidden[0].weight, poisoned.controller.hidden[0].weight
+    )
+
+
+def test_load_model_restores_the_trained_parameters(trained_run: Path) -> None:
+    model, loaded_config = train.load_model(trained_run, "latest")
+    assert loaded_config == tiny_config(steps=150)
+    trainer = train.Trainer(loaded_config, trained_run)
+    trainer.restore()
+    for restored, saved in zip(
+        jax.tree_util.tree_leaves(model), jax.tree_util.tree_leaves(trainer.model), strict=True
+    ):
+        np.testing.assert_array_equal(restored, saved)
