@@ -122,7 +122,7 @@ def compile_mlp(model: NRAM) -> CircuitTable:
     inputs = jnp.asarray(pattern_inputs(registers))
     logits = jax.vmap(lambda x: model.controller(x, ())[0])(inputs)
     layout = model.layout
-    finish = np.asarray(jax.nn.sigmoid(logits[:, layout.halt_offset]))
+    finish = np.asarray(jax.nn.sigmoid(logits[:, layout.halt_offset])) * model.config.learn_halting
     logits = np.asarray(logits)
     return CircuitTable(
         tuple(circuit_from_logits(logits[p], layout, finish[p]) for p in range(len(logits)))
@@ -147,6 +147,7 @@ class RecurrentPolicy:
         self.head = (array(controller.head.weight), array(controller.head.bias))
         self.width = cell.hidden_size
         self.layout = model.layout
+        self.learn_halting = model.config.learn_halting
 
     def initial_state(self) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(self.width, np.float32), np.zeros(self.width, np.float32)
@@ -167,7 +168,7 @@ class RecurrentPolicy:
     def __call__(self, registers: Sequence[int], state) -> tuple[Circuit, object]:
         zero_probs = np.array([value == 0 for value in registers], dtype=np.float32)
         logits, state = self.logits(zero_probs, state)
-        finish = _sigmoid(logits[self.layout.halt_offset])
+        finish = _sigmoid(logits[self.layout.halt_offset]) * self.learn_halting
         return circuit_from_logits(logits, self.layout, finish), state
 
 

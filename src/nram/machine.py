@@ -42,6 +42,7 @@ class MachineConfig:
     controller: str = "mlp"  # "mlp" or "lstm"
     width: int = 64  # width of every hidden layer
     register_keep_bias: float = 0.0  # initial logit bias towards r_i <- r_i (0: the paper's init)
+    learn_halting: bool = True  # False: f_t = 0, every example runs to its horizon
 
     def __post_init__(self) -> None:
         if self.registers < 1:
@@ -237,7 +238,7 @@ def run(
         step_entropy += jnp.sum(entropy(register_selectors, numerics.entropy_eps))
         registers = tidy(register_selectors @ values)
 
-        finish = jax.nn.sigmoid(logits[layout.halt_offset])
+        finish = jax.nn.sigmoid(logits[layout.halt_offset]) * model.config.learn_halting
         if discrete:
             finish = (finish >= 0.5).astype(dtype)
         inside = time < horizon
