@@ -24,12 +24,13 @@ from typing import NamedTuple
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 
 from nram import controller as controllers
 from nram import modules as registry
 from nram.modules import PAPER_MODULES, Module
-from nram.numerics import clip_gradient, entropy, renormalise
+from nram.numerics import clip_gradient, entropy, materialise, renormalise
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,21 @@ class Layout:
         start = self.argument_offsets[module_index][argument]
         return logits[start : start + self.registers + module_index]
 
+    @property
+    def argument_positions(self) -> list[tuple[int, int]]:
+        """(module index, argument) of every argument selector, in logit order."""
+        return [(index, k) for index, arity in enumerate(self.arities) for k in range(arity)]
+
+    def padded_argument_logits(self, logits: Array) -> Array:
+        """Every argument selector's logits as one (selectors, R+Q) matrix, -inf where a
+        module cannot look (its own and later outputs), so that one softmax serves all."""
+        positions = self.argument_positions
+        columns = np.arange(self.values)
+        starts = np.array([self.argument_offsets[i][k] for i, k in positions]).reshape(-1, 1)
+        allowed = columns < np.array([self.registers + i for i, _ in positions]).reshape(-1, 1)
+        gathered = logits[np.where(allowed, starts + columns, 0)]
+        return jnp.where(allowed, gathered, -jnp.inf)
+
     def register_logits(self, logits: Array) -> Array:
         end = self.register_offset + self.registers * self.values
         return logits[self.register_offset : end].reshape(self.registers, self.values)
@@ -158,10 +174,36 @@ class Outcome(NamedTuple):
     record: Record | None
 
 
+@jax.custom_vjp
+def read(address: Array, memory: Array) -> Array:
+    """READ(p) = Mem^T p: the expected content of the cell p points to."""
+    return address @ memory
+
+
+def _read_forward(address: Array, memory: Array) -> tuple[Array, tuple[Array, Array]]:
+    return address @ memory, (address, memory)
+
+
+def _read_backward(residuals: tuple[Array, Array], gradient: Array) -> tuple[Array, Array]:
+    address, memory = residuals
+    gradient = materialise(gradient)  # it is broadcast over M rows next
+    return memory @ gradient, address[:, None] * gradient[None, :]
+
+
+read.defvjp(_read_forward, _read_backward)
+
+
+def write(address: Array, value: Array, memory: Array) -> Array:
+    """WRITE(p, a): row i kept with weight 1 - p_i, replaced by a with weight p_i."""
+    address, value = materialise(address), materialise(value)  # both are broadcast over M
+    return (1 - address)[:, None] * memory + address[:, None] * value[None, :]
+
+
 def _select(logits: Array, discrete: bool) -> Array:
+    """Softmax over the last axis; discretised, a one-hot at the argmax."""
     if discrete:
-        return jax.nn.one_hot(jnp.argmax(logits), logits.shape[-1], dtype=logits.dtype)
-    return jax.nn.softmax(logits)
+        return jax.nn.one_hot(jnp.argmax(logits, axis=-1), logits.shape[-1], dtype=logits.dtype)
+    return jax.nn.softmax(logits, axis=-1)
 
 
 def run(
@@ -193,29 +235,31 @@ def run(
         return distribution
 
     zero = jax.nn.one_hot(0, size, dtype=dtype)
+    target_cells = jax.nn.one_hot(target, size, dtype=dtype)
 
     def step(carry, time):
         registers, memory, state, remaining = carry
         logits, state = model.controller(registers[:, 0], state)
         if numerics.activation_clip is not None:  # the controller's outputs are activations too
             logits = clip_gradient(logits, numerics.activation_clip)
-        step_entropy = 0.0
         start_memory, start_registers = memory, registers
+        # All argument selectors at once (one softmax, one entropy): far fewer small ops.
+        selectors = _select(layout.padded_argument_logits(logits), discrete)
+        step_entropy = jnp.sum(entropy(selectors, numerics.entropy_eps))
+        selector_of = {position: row for row, position in enumerate(layout.argument_positions)}
         outputs: list[Array] = []
-        arguments, argument_selectors = [], []
+        arguments = []
         for index, module in enumerate(modules):
             candidates = jnp.concatenate([registers, jnp.stack(outputs)]) if outputs else registers
-            args, selectors = [], []
-            for argument in range(module.arity):
-                selector = _select(layout.argument_logits(logits, index, argument), discrete)
-                step_entropy += entropy(selector, numerics.entropy_eps)
-                args.append(selector @ candidates)
-                selectors.append(selector)
+            choices = register_count + index
+            args = [
+                selectors[selector_of[index, k], :choices] @ candidates
+                for k in range(module.arity)
+            ]
             if module.kind == "read":
-                output = args[0] @ memory  # Mem^T p
+                output = read(args[0], memory)
             elif module.kind == "write":
-                address, value = args
-                memory = tidy((1 - address)[:, None] * memory + address[:, None] * value[None, :])
+                memory = tidy(write(*args, memory))
                 output = zero
             else:
                 first = args[0] if args else zero
@@ -224,17 +268,8 @@ def run(
             outputs.append(tidy(output))
             if record:
                 arguments.append(jnp.stack(args + [jnp.zeros(size, dtype)] * (2 - len(args))))
-                pad = layout.values - (register_count + index)
-                argument_selectors.append(
-                    jnp.stack(
-                        [jnp.pad(s, (0, pad)) for s in selectors]
-                        + [jnp.zeros(layout.values, dtype)] * (2 - len(selectors))
-                    )
-                )
         values = jnp.concatenate([registers, jnp.stack(outputs)])
-        register_selectors = jax.vmap(partial(_select, discrete=discrete))(
-            layout.register_logits(logits)
-        )
+        register_selectors = _select(layout.register_logits(logits), discrete)
         step_entropy += jnp.sum(entropy(register_selectors, numerics.entropy_eps))
         registers = tidy(register_selectors @ values)
 
@@ -248,22 +283,20 @@ def run(
         remaining = remaining - halting
 
         out = (
-            jnp.take_along_axis(memory, target[:, None], axis=1)[:, 0],
+            # A masked sum, not a gather: a gather's gradient is a slow scatter-add on CPU.
+            jnp.sum(memory * target_cells, axis=1),
             jnp.argmax(memory, axis=1),
             halting,
             finish,
             jnp.where(inside, step_entropy, 0.0),
         )
         if record:
+            modules_index, arguments_index = np.array(layout.argument_positions).reshape(-1, 2).T
+            padded = jnp.zeros((len(modules), 2, layout.values), dtype)
+            padded = padded.at[modules_index, arguments_index].set(selectors)
             out = out + (
-                Record(
-                    start_memory,
-                    start_registers,
-                    jnp.stack(arguments),
-                    jnp.stack(outputs),
-                    jnp.stack(argument_selectors),
-                    register_selectors,
-                ),
+                Record(start_memory, start_registers, jnp.stack(arguments), jnp.stack(outputs),
+                       padded, register_selectors),
             )
         return (registers, memory, state, remaining), out
 
