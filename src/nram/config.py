@@ -199,21 +199,25 @@ def valid_names(config: Any = None, prefix: str = "") -> list[str]:
     return names
 
 
-def set_value(config: Any, dotted: str, value: Any, *, from_text: bool) -> Any:
-    """A copy of `config` with the setting `dotted` changed."""
+def set_value(
+    config: Any, dotted: str, value: Any, *, from_text: bool, prefix: str = ""
+) -> Any:
+    """A copy of `config` with the setting `dotted` changed (`prefix`: its section, if any)."""
     head, _, rest = dotted.partition(".")
+    name = prefix + dotted
     known = {item.name for item in fields(config)}
     if head not in known:
-        raise ConfigError(f"unknown setting {dotted!r}; valid settings: {', '.join(valid_names())}")
+        raise ConfigError(f"unknown setting {name!r}; valid settings: {', '.join(valid_names())}")
     current = getattr(config, head)
     if dataclasses.is_dataclass(current):
         if not rest:
-            raise ConfigError(f"{head} is a section; set one of its fields, e.g. {head}.<name>")
-        return _replace(config, head, set_value(current, rest, value, from_text=from_text))
+            raise ConfigError(f"{name} is a section; set one of its fields, e.g. {name}.<name>")
+        changed = set_value(current, rest, value, from_text=from_text, prefix=f"{prefix}{head}.")
+        return _replace(config, head, changed)
     if rest:
-        raise ConfigError(f"unknown setting {dotted!r}: {head} is not a section")
+        raise ConfigError(f"unknown setting {name!r}: {prefix}{head} is not a section")
     kind = _field_types(type(config))[head]
-    parsed = _parse_value(value, kind, dotted) if from_text else _check_value(value, kind, dotted)
+    parsed = _parse_value(value, kind, name) if from_text else _check_value(value, kind, name)
     return _replace(config, head, parsed)
 
 
