@@ -108,7 +108,8 @@ PER_TASK: dict[str, dict[str, Any]] = {
     "increment": {"memory_size": 18, **EASY},
     "copy": {"memory_size": 32, **EASY},
     "reverse": {"memory_size": 32, **EASY},
-    "swap": {"memory_size": 24},
+    # One READ and one WRITE per step: a swap needs at least 5 steps, whatever n is.
+    "swap": {"memory_size": 24, "horizon": {"minimum": 6}},
     "permutation": {"memory_size": 14},
     "listk": {"memory_size": 24},
     "listsearch": {"memory_size": 16},
