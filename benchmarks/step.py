@@ -46,7 +46,9 @@ for name in modules.PAPER_MODULES:
     module = modules.get(name)
     if module.kind == "pure":
         modules.register(
-            f"brute_{name}", module.arity, module.function,
+            f"brute_{name}",
+            module.arity,
+            module.function,
             fuzzy=lambda first, second, module=module: modules.brute_force(module, first, second),
             replace=True,
         )
@@ -54,8 +56,11 @@ for name in modules.PAPER_MODULES:
 
 def peak_megabytes(compiled) -> float:
     analysis = compiled.memory_analysis()
-    total = (analysis.temp_size_in_bytes + analysis.argument_size_in_bytes
-             + analysis.output_size_in_bytes)
+    total = (
+        analysis.temp_size_in_bytes
+        + analysis.argument_size_in_bytes
+        + analysis.output_size_in_bytes
+    )
     return total / 2**20
 
 
@@ -91,14 +96,16 @@ def training_step(module_names: tuple[str, ...], size: int) -> tuple[float, floa
 
 
 def forward(module_names: tuple[str, ...], size: int, discrete: bool) -> tuple[float, float]:
-    model = machine.init(MachineConfig(registers=4, width=50, modules=module_names),
-                         jax.random.key(0))
+    model = machine.init(
+        MachineConfig(registers=4, width=50, modules=module_names), jax.random.key(0)
+    )
     memory, target, _, horizon = batch(size, 16, 40)
 
     @jax.jit
     def run(model, memory, target, horizon):
-        return machine.run_batch(model, memory, target, horizon, timesteps=40,
-                                 discrete=discrete).target_probs
+        return machine.run_batch(
+            model, memory, target, horizon, timesteps=40, discrete=discrete
+        ).target_probs
 
     arguments = (model, memory, target, horizon)
     compiled = run.lower(*arguments).compile()
@@ -115,12 +122,17 @@ def line(label: str, fast: tuple[float, float], brute: tuple[float, float] | str
     sys.stdout.flush()
 
 
-print(f"jax {jax.__version__} on {jax.devices()[0].platform}; "
-      f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}")
+print(
+    f"jax {jax.__version__} on {jax.devices()[0].platform}; "
+    f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}"
+)
 print(f"{'':<40} {'this project':>24}   {'brute-force Eq. 2':>24} {'ratio':>7}")
 for size in (12, 64):
-    line(f"train step B=32 T=10 M={size}", training_step(modules.PAPER_MODULES, size),
-         training_step(BRUTE, size))
+    line(
+        f"train step B=32 T=10 M={size}",
+        training_step(modules.PAPER_MODULES, size),
+        training_step(BRUTE, size),
+    )
 if not args.skip_large:
     for size in (256, 1024):
         for discrete in (False, True):

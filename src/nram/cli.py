@@ -48,10 +48,21 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("task", nargs="?", help="the task (omit with --resume)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
-    parser.add_argument("--config", action="append", default=[], metavar="FILE.toml",
-                        help="TOML file of settings (may repeat; later files win)")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        dest="assignments", help="override one setting, e.g. --set lr=1e-3")
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="FILE.toml",
+        help="TOML file of settings (may repeat; later files win)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        dest="assignments",
+        help="override one setting, e.g. --set lr=1e-3",
+    )
     parser.add_argument("--run-dir", help="where to write the run (default runs/TASK-seedS)")
     parser.add_argument("--resume", metavar="RUN", help="continue the run in directory RUN")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -89,11 +100,14 @@ def run_train(args: argparse.Namespace) -> int:
             config = dataclasses.replace(config, plugins=plugins + config.plugins)
         run_dir = Path(args.run_dir) if args.run_dir else _default_run_dir(args.task, config.seed)
     print(f"run directory: {run_dir}", file=sys.stderr)
-    result = train.train(config, run_dir, resume=bool(args.resume),
-                         progress_bar=not args.no_progress)
+    result = train.train(
+        config, run_dir, resume=bool(args.resume), progress_bar=not args.no_progress
+    )
     status = "solved" if result.solved else f"not solved ({result.reason})"
-    print(f"{config.task}: {status} at step {result.step}, level {result.level}, "
-          f"{result.seconds:.1f} s of training; error {result.error:.4f}")
+    print(
+        f"{config.task}: {status} at step {result.step}, level {result.level}, "
+        f"{result.seconds:.1f} s of training; error {result.error:.4f}"
+    )
     if result.reason == "interrupted":
         print(f"interrupted: resume with  nram train --resume {run_dir}", file=sys.stderr)
     return 0
@@ -121,8 +135,12 @@ def add_eval(subparsers: argparse._SubParsersAction) -> None:
         "Beyond the training sizes M and T scale with the difficulty.",
     )
     parser.add_argument("run", help="a run directory")
-    parser.add_argument("--difficulty", type=_int_list, default=None,
-                        help="comma-separated difficulties (default: 1..max, and 50, 100)")
+    parser.add_argument(
+        "--difficulty",
+        type=_int_list,
+        default=None,
+        help="comma-separated difficulties (default: 1..max, and 50, 100)",
+    )
     parser.add_argument("--memory-size", type=int, help="one memory size for every difficulty")
     parser.add_argument("--timesteps", type=int, help="one horizon T for every example")
     parser.add_argument("--examples", type=int, default=100, help="examples per difficulty")
@@ -141,7 +159,9 @@ def run_eval(args: argparse.Namespace) -> int:
     model, config = train.load_model(args.run, args.checkpoint)
     task = tasks.get(config.task)
     difficulties = args.difficulty or [
-        *range(task.min_difficulty, config.max_difficulty + 1), 50, 100
+        *range(task.min_difficulty, config.max_difficulty + 1),
+        50,
+        100,
     ]
     for difficulty in difficulties:
         if difficulty < task.min_difficulty:
@@ -149,8 +169,12 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.examples < 1:
         raise ValueError(f"--examples must be >= 1, got {args.examples}")
     report = evaluate.report(
-        model, config, difficulties, examples=args.examples,
-        rng=np.random.default_rng(args.seed), memory_size=args.memory_size,
+        model,
+        config,
+        difficulties,
+        examples=args.examples,
+        rng=np.random.default_rng(args.seed),
+        memory_size=args.memory_size,
         timesteps=args.timesteps,
     )
     if args.json:
@@ -168,13 +192,15 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def add_settings(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "settings", help="print a task's resolved settings as TOML",
+        "settings",
+        help="print a task's resolved settings as TOML",
         description="Print every setting with the value a run of TASK would use.",
     )
     parser.add_argument("task")
     parser.add_argument("--config", action="append", default=[], metavar="FILE.toml")
-    parser.add_argument("--set", action="append", default=[], dest="assignments",
-                        metavar="NAME=VALUE")
+    parser.add_argument(
+        "--set", action="append", default=[], dest="assignments", metavar="NAME=VALUE"
+    )
     parser.set_defaults(handler=run_settings)
 
 
@@ -198,8 +224,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"nram {__version__}")
-    parser.add_argument("--plugin", action="append", default=[], metavar="FILE.py",
-                        help="a Python file to import first (e.g. one that registers modules)")
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="FILE.py",
+        help="a Python file to import first (e.g. one that registers modules)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_train(subparsers)
     add_eval(subparsers)

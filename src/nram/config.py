@@ -200,9 +200,7 @@ def valid_names(config: Any = None, prefix: str = "") -> list[str]:
     return names
 
 
-def set_value(
-    config: Any, dotted: str, value: Any, *, from_text: bool, prefix: str = ""
-) -> Any:
+def set_value(config: Any, dotted: str, value: Any, *, from_text: bool, prefix: str = "") -> Any:
     """A copy of `config` with the setting `dotted` changed (`prefix`: its section, if any)."""
     head, _, rest = dotted.partition(".")
     name = prefix + dotted

@@ -187,42 +187,59 @@ def report(
 
     fuzzy_rng, discrete_rng = (np.random.default_rng(rng.integers(2**63)) for _ in range(2))
     fits = [
-        d for d in difficulties
-        if (memory_size or memory_size_for(config, d)) <= FUZZY_MAX_MEMORY
+        d for d in difficulties if (memory_size or memory_size_for(config, d)) <= FUZZY_MAX_MEMORY
     ]
     fuzzy = {
         result.difficulty: result
         for result in (
             evaluate(
-                model, config, fits, examples=examples, discrete=False, rng=fuzzy_rng,
-                memory_size=memory_size, timesteps=timesteps,
+                model,
+                config,
+                fits,
+                examples=examples,
+                discrete=False,
+                rng=fuzzy_rng,
+                memory_size=memory_size,
+                timesteps=timesteps,
             )
-            if fits else []
+            if fits
+            else []
         )
     }
     rows = []
     for result in integer_machine.evaluate(
-        model, config, sorted(difficulties), examples=examples, rng=discrete_rng,
-        memory_size=memory_size, timesteps=timesteps,
+        model,
+        config,
+        sorted(difficulties),
+        examples=examples,
+        rng=discrete_rng,
+        memory_size=memory_size,
+        timesteps=timesteps,
     ):
         soft = fuzzy.get(result.difficulty)
-        rows.append({
-            "difficulty": result.difficulty, "memory_size": result.memory_size,
-            "timesteps": result.timesteps,
-            "fuzzy": {"error": soft.error, "exact": soft.exact} if soft else None,
-            "discrete": {"error": result.error, "exact": result.exact},
-        })
+        rows.append(
+            {
+                "difficulty": result.difficulty,
+                "memory_size": result.memory_size,
+                "timesteps": result.timesteps,
+                "fuzzy": {"error": soft.error, "exact": soft.exact} if soft else None,
+                "discrete": {"error": result.error, "exact": result.exact},
+            }
+        )
     return {"task": config.task, "examples": examples, "results": rows}
 
 
 def format_table(report: dict) -> str:
-    header = (f"{'difficulty':>10} {'M':>6} {'T':>6} {'fuzzy error':>12} {'fuzzy exact':>12} "
-              f"{'discrete error':>15} {'discrete exact':>15}")
+    header = (
+        f"{'difficulty':>10} {'M':>6} {'T':>6} {'fuzzy error':>12} {'fuzzy exact':>12} "
+        f"{'discrete error':>15} {'discrete exact':>15}"
+    )
     lines = [f"{report['task']}: {report['examples']} examples per difficulty", header]
     for row in report["results"]:
         fuzzy = (  # null where M is too large for the fuzzy machine
             f"{row['fuzzy']['error']:>12.4f} {row['fuzzy']['exact']:>12.3f} "
-            if row["fuzzy"] else f"{'-':>12} {'-':>12} "
+            if row["fuzzy"]
+            else f"{'-':>12} {'-':>12} "
         )
         lines.append(
             f"{row['difficulty']:>10} {row['memory_size']:>6} {row['timesteps']:>6} "

@@ -253,8 +253,7 @@ def run(
             candidates = jnp.concatenate([registers, jnp.stack(outputs)]) if outputs else registers
             choices = register_count + index
             args = [
-                selectors[selector_of[index, k], :choices] @ candidates
-                for k in range(module.arity)
+                selectors[selector_of[index, k], :choices] @ candidates for k in range(module.arity)
             ]
             if module.kind == "read":
                 output = read(args[0], memory)
@@ -295,8 +294,14 @@ def run(
             padded = jnp.zeros((len(modules), 2, layout.values), dtype)
             padded = padded.at[modules_index, arguments_index].set(selectors)
             out = out + (
-                Record(start_memory, start_registers, jnp.stack(arguments), jnp.stack(outputs),
-                       padded, register_selectors),
+                Record(
+                    start_memory,
+                    start_registers,
+                    jnp.stack(arguments),
+                    jnp.stack(outputs),
+                    padded,
+                    register_selectors,
+                ),
             )
         return (registers, memory, state, remaining), out
 
