@@ -338,15 +338,7 @@ def evaluate(
             mask = batch.mask[index]
             wrong[index] = np.sum(final[mask] != batch.target[index][mask])
         results.append(
-            DifficultyResult(
-                difficulty=difficulty,
-                memory_size=size,
-                timesteps=horizon,
-                discrete=True,
-                examples=examples,
-                error=float(wrong.sum() / batch.mask.sum()),
-                exact=float(np.mean(wrong == 0)),
-            )
+            DifficultyResult.of(difficulty, size, horizon, True, wrong, batch.mask.sum(axis=1))
         )
     return results
 

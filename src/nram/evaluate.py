@@ -36,6 +36,26 @@ class DifficultyResult:
     def as_dict(self) -> dict:
         return self.__dict__.copy()
 
+    @staticmethod
+    def of(
+        difficulty: int,
+        memory_size: int,
+        timesteps: int,
+        discrete: bool,
+        wrong: np.ndarray,
+        scored: np.ndarray,
+    ) -> DifficultyResult:
+        """The paper's error and exact-match from each example's wrong and scored cells."""
+        return DifficultyResult(
+            difficulty=difficulty,
+            memory_size=memory_size,
+            timesteps=timesteps,
+            discrete=discrete,
+            examples=len(wrong),
+            error=float(wrong.sum() / scored.sum()),
+            exact=float(np.mean(wrong == 0)),
+        )
+
 
 def memory_size_for(config: TrainConfig, difficulty: int) -> int:
     """The training memory within the training sizes; beyond, the layout's minimum + slack."""
@@ -122,14 +142,13 @@ def evaluate(
         for difficulty in group:
             chosen = levels == difficulty
             results.append(
-                DifficultyResult(
-                    difficulty=difficulty,
-                    memory_size=size,
-                    timesteps=int(horizons[chosen].max()),
-                    discrete=discrete,
-                    examples=examples,
-                    error=float(wrong[chosen].sum() / scored[chosen].sum()),
-                    exact=float(np.mean(wrong[chosen] == 0)),
+                DifficultyResult.of(
+                    difficulty,
+                    size,
+                    int(horizons[chosen].max()),
+                    discrete,
+                    wrong[chosen],
+                    scored[chosen],
                 )
             )
     return sorted(results, key=lambda result: result.difficulty)

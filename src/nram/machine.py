@@ -195,7 +195,6 @@ read.defvjp(_read_forward, _read_backward)
 
 def write(address: Array, value: Array, memory: Array) -> Array:
     """WRITE(p, a): row i kept with weight 1 - p_i, replaced by a with weight p_i."""
-    address, value = materialise(address), materialise(value)  # both are broadcast over M
     return (1 - address)[:, None] * memory + address[:, None] * value[None, :]
 
 
