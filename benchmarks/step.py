@@ -89,7 +89,7 @@ def training_step(module_names: tuple[str, ...], size: int) -> tuple[float, floa
     settings = train.StepSettings.of(config)
     opt_state = train.make_optimizer(settings).init(eqx.filter(model, eqx.is_array))
     memory, target, mask, horizon = batch(size, 32, 10)
-    arguments = (model, opt_state, memory, target, mask, horizon, jnp.asarray(0))
+    arguments = (model, opt_state, memory, target, mask, horizon, jnp.asarray(0.03))
     step = jax.jit(lambda *a: train.train_step(*a, 10, settings))
     compiled = step.lower(*arguments).compile()
     return median_ms(step, arguments, args.repeats), peak_megabytes(compiled)

@@ -160,7 +160,7 @@ def test_integer_machine_equals_the_fuzzy_machine_discretised(controller) -> Non
                 example.memory.tolist(), horizon, record=True, record_memory=True
             )
             assert execution.steps == readout + 1
-            assert execution.memory == np.asarray(outcome.cell_values[readout]).tolist()
+            assert execution.memory == np.asarray(outcome.readout_values).tolist()
             for t, step in enumerate(execution.trace):
                 assert list(step.registers) == np.asarray(record_registers(outcome, t)).tolist()
                 assert list(step.memory) == np.asarray(outcome.record.memory[t]).argmax(-1).tolist()

@@ -3,6 +3,8 @@ differences, distributions, halting, discretisation, and M-independent parameter
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -235,10 +237,27 @@ def test_loss_is_finite_when_the_target_has_probability_zero() -> None:
 
 def test_read_out_takes_the_first_step_with_finish_at_least_half() -> None:
     finish = jnp.array([0.1, 0.7, 0.9, 0.2])
-    cells = jnp.arange(4)[:, None] * jnp.ones((1, 3), jnp.int32)
-    outcome = machine.Outcome(jnp.zeros((4, 3)), cells, jnp.zeros(4), finish, jnp.zeros(4), None)
+    outcome = machine.Outcome(jnp.zeros((4, 3)), None, jnp.zeros(4), finish, jnp.zeros(4), None)
     assert int(loss.readout_step(outcome, jnp.array(4))) == 1
     assert int(loss.readout_step(outcome, jnp.array(1))) == 0  # horizon 1: the only step
     late = outcome._replace(finish=jnp.zeros(4))
     assert int(loss.readout_step(late, jnp.array(3))) == 2  # none: the horizon's last step
-    np.testing.assert_array_equal(loss.read_out(outcome, jnp.array(4)), [1, 1, 1])
+
+
+def _zero_head(head: eqx.nn.Linear) -> eqx.nn.Linear:
+    """A head whose every logit is 0: uniform selectors and f_t = 1/2."""
+    return eqx.tree_at(lambda h: (h.weight, h.bias), head, (head.weight * 0, head.bias * 0))
+
+
+@pytest.mark.parametrize("halting", [True, False])
+def test_the_read_out_values_are_the_memory_at_the_read_out_step(halting: bool) -> None:
+    model = machine.init(replace(SMALL, learn_halting=halting), jax.random.key(5))
+    if halting:  # f_t = 0.5 exactly: the read-out is after the first step
+        model = eqx.tree_at(lambda m: m.controller.head, model, _zero_head(model.controller.head))
+    memory, target, _ = example(9)
+    horizon = STEPS - 2
+    outcome = machine.run(model, memory, target, jnp.array(horizon), timesteps=STEPS, record=True)
+    step = int(loss.readout_step(outcome, jnp.array(horizon)))
+    assert step == (0 if halting else horizon - 1)
+    after = np.asarray(outcome.record.memory[step + 1]).argmax(axis=-1)  # memory after it
+    np.testing.assert_array_equal(outcome.readout_values, after)

@@ -110,7 +110,7 @@ def test_a_non_finite_step_is_skipped(tmp_path: Path) -> None:
         jnp.asarray(batch.target),
         jnp.asarray(batch.mask),
         jnp.asarray(horizons),
-        jnp.asarray(0),
+        jnp.asarray(0.03),
         trainer.timesteps,
         trainer.settings,
     )
@@ -136,3 +136,54 @@ def test_load_model_restores_the_trained_parameters(trained_run: Path) -> None:
         jax.tree_util.tree_leaves(model), jax.tree_util.tree_leaves(trainer.model), strict=True
     ):
         np.testing.assert_array_equal(restored, saved)
+
+
+def test_the_entropy_bonus_decays_and_turns_into_a_penalty_once_the_top_is_right(
+    tmp_path: Path,
+) -> None:
+    trainer = train.Trainer(tiny_config(steps=10), tmp_path)
+    settings = trainer.config.entropy
+    trainer.progress.step = int(settings.half_life)
+    assert trainer.entropy_weight() == pytest.approx(settings.weight / 2)
+    trainer.recent_errors = [0.0]  # right, but below the top level: still the bonus
+    assert trainer.entropy_weight() > 0
+    trainer.curriculum.level = trainer.curriculum.max_difficulty
+    assert trainer.entropy_weight() == -settings.sharpen
+    trainer.recent_errors = [0.5]  # at the top but wrong: the bonus again
+    assert trainer.entropy_weight() == pytest.approx(settings.weight / 2)
+    off = train.Trainer(
+        config.resolve("access", assignments=[*TINY, "entropy.sharpen=0"]), tmp_path
+    )
+    off.curriculum.level, off.recent_errors = off.curriculum.max_difficulty, [0.0]
+    assert off.entropy_weight() == settings.weight
+
+
+# A curriculum that never promotes (error < 0 is impossible): every attempt gets stuck.
+STUCK = [*TINY, "restart_after=30", "curriculum.threshold=0", "steps=70"]
+
+
+def test_a_stuck_run_restarts_from_fresh_parameters(tmp_path: Path) -> None:
+    result = train.train(config.resolve("access", assignments=STUCK), tmp_path, progress_bar=False)
+    assert result.restarts == 2  # at steps 30 and 60
+    attempts = [line["attempt"] for line in metric_lines(tmp_path)]
+    assert attempts == [0, 0, 0, 1, 1, 1, 2]
+    trainer = train.Trainer(config.resolve("access", assignments=STUCK), tmp_path / "fresh")
+    first = trainer.model.controller.head.weight
+    trainer.restart()
+    second = trainer.model.controller.head.weight
+    assert not np.allclose(first, second)
+    assert trainer.progress.attempt == 1 and trainer.progress.last_rise == trainer.progress.step
+
+
+def test_resume_across_a_restart_gives_the_same_metrics(tmp_path: Path) -> None:
+    stuck = config.resolve("access", assignments=STUCK)
+    train.train(stuck, tmp_path / "whole", progress_bar=False)
+
+    def interrupt(line: dict) -> None:
+        if line["step"] == 40:
+            raise KeyboardInterrupt
+
+    train.train(stuck, tmp_path / "parts", progress_bar=False, on_log=interrupt)
+    resumed = train.train(stuck, tmp_path / "parts", resume=True, progress_bar=False)
+    assert resumed.restarts == 2
+    assert metric_lines(tmp_path / "parts") == metric_lines(tmp_path / "whole")

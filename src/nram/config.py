@@ -53,10 +53,17 @@ class Noise:
 
 @dataclass(frozen=True)
 class Entropy:
-    """Bonus on the entropy of the controller's selectors: weight * 0.5^(step / half_life)."""
+    """Bonus on the entropy of the controller's selectors: weight * 0.5^(step / half_life).
+
+    `sharpen` is ours, not the paper's: once the curriculum is at its top level and the recent
+    training error is below the promotion threshold, the entropy is penalised with this weight
+    instead of rewarded, so that a fuzzy program that is right only as a soft superposition
+    is pushed to the hard choices the discretised machine makes (README). 0: the paper's
+    schedule throughout."""
 
     weight: float = 0.03
     half_life: float = 2000.0
+    sharpen: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,10 @@ class Numerics:
 class Evaluation:
     every: int = 50  # at the top level, check "solved" every this many steps
     examples: int = 32  # examples per difficulty in that check, fuzzy and discretised
+    # That check also asks for error 0 at stretch x the top difficulty (M and T scaled): a
+    # fuzzy program can be exact at the training sizes and drift on longer runs (README).
+    # 1: the training sizes only.
+    stretch: int = 4
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,10 @@ class TrainConfig:
     max_difficulty: int = 0  # set per task: the paper's training complexity
     checkpoint_every: int = 500
     log_every: int = 10
+    # Start afresh (new parameters and optimiser, curriculum from the bottom, same data stream)
+    # when the level has not risen, or the top level not been solved, for this many steps; a
+    # run is then a sequence of attempts, like the paper's restarts (0: never). Ours: README.
+    restart_after: int = 500
     # Stop a run whose curriculum level has not risen for this many steps (0: never).
     patience: int = 0
     # Python files imported first (e.g. to register modules of one's own).
@@ -105,7 +120,7 @@ class TrainConfig:
 EASY = {"noise": {"eta": 0.0}}
 PER_TASK: dict[str, dict[str, Any]] = {
     "access": {"memory_size": 24, **EASY},
-    "increment": {"memory_size": 18, **EASY},
+    "increment": {"memory_size": 18, "restart_after": 1000, **EASY},
     "copy": {"memory_size": 32, **EASY},
     "reverse": {"memory_size": 32, **EASY},
     # One READ and one WRITE per step: a swap needs at least 5 steps, whatever n is.

@@ -79,7 +79,7 @@ def wrong_cells(
     outcome = machine.run_batch(
         model, memory, target, horizon, timesteps=timesteps, discrete=discrete, numerics=numerics
     )
-    return jax.vmap(loss.wrong_cells)(outcome, target, mask, horizon)
+    return jax.vmap(loss.wrong_cells)(outcome, target, mask)
 
 
 def evaluate_batch(
@@ -158,21 +158,27 @@ def solved(
     model: NRAM, config: TrainConfig, rng: np.random.Generator, examples: int
 ) -> tuple[bool, float]:
     """Error 0 at every difficulty up to the maximum, fuzzy and discretised (the project's
-    definition of solved). Returns (solved, worst error seen)."""
+    definition of solved), and then, if `evaluation.stretch` > 1, also at stretch x the
+    maximum with M and T scaled. Returns (solved, worst error seen)."""
     task = tasks.get(config.task)
-    difficulties = list(range(task.min_difficulty, config.max_difficulty + 1))
+    checks = [(list(range(task.min_difficulty, config.max_difficulty + 1)), config.memory_size)]
+    if config.evaluation.stretch > 1:
+        checks.append(([config.evaluation.stretch * config.max_difficulty], None))
     worst = 0.0
-    for discrete in (False, True):
-        results = evaluate(
-            model,
-            config,
-            difficulties,
-            examples=examples,
-            discrete=discrete,
-            rng=rng,
-            memory_size=config.memory_size,
-        )
-        worst = max(worst, max(result.error for result in results))
+    for difficulties, memory_size in checks:
+        for discrete in (False, True):
+            results = evaluate(
+                model,
+                config,
+                difficulties,
+                examples=examples,
+                discrete=discrete,
+                rng=rng,
+                memory_size=memory_size,
+            )
+            worst = max(worst, max(result.error for result in results))
+        if worst > 0.0:
+            break
     return worst == 0.0, worst
 
 

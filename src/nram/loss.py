@@ -42,11 +42,7 @@ def readout_step(outcome: Outcome, horizon: Array) -> Array:
     return jnp.where(jnp.any(stops), jnp.argmax(stops), horizon - 1)
 
 
-def read_out(outcome: Outcome, horizon: Array) -> Array:
-    """The memory's cell values (argmax of every cell) at the read-out step: int (M,)."""
-    return outcome.cell_values[readout_step(outcome, horizon)]
-
-
-def wrong_cells(outcome: Outcome, target: Array, mask: Array, horizon: Array) -> Array:
-    """Number of scored cells whose read-out value differs from the target."""
-    return jnp.sum((read_out(outcome, horizon) != target) & mask)
+def wrong_cells(outcome: Outcome, target: Array, mask: Array) -> Array:
+    """Number of scored cells whose read-out value (`Outcome.readout_values`, the memory at
+    `readout_step`) differs from the target."""
+    return jnp.sum((outcome.readout_values != target) & mask)

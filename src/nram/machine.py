@@ -167,7 +167,7 @@ class Outcome(NamedTuple):
     """What one run yields, per step t (after step t's modules and register update)."""
 
     target_probs: Array  # (T, M): Mem^(t)[i, target_i], for the loss
-    cell_values: Array  # (T, M): argmax of every cell, for the error
+    readout_values: Array  # (M,): argmax of every cell at the read-out step, for the error
     halting: Array  # (T,): p_t, zero beyond the example's horizon
     finish: Array  # (T,): f_t
     entropy: Array  # (T,): summed entropy of the step's selectors, zero beyond the horizon
@@ -237,7 +237,7 @@ def run(
     target_cells = jax.nn.one_hot(target, size, dtype=dtype)
 
     def step(carry, time):
-        registers, memory, state, remaining = carry
+        registers, memory, state, remaining, readout_memory, read_out = carry
         logits, state = model.controller(registers[:, 0], state)
         if numerics.activation_clip is not None:  # the controller's outputs are activations too
             logits = clip_gradient(logits, numerics.activation_clip)
@@ -279,11 +279,16 @@ def run(
             inside, jnp.where(time == horizon - 1, remaining, finish * remaining), 0
         )
         remaining = remaining - halting
+        # The read-out (spec §3, `loss.readout_step`): the memory after the first step with
+        # f_t >= 0.5, else after the horizon's last. Carried, so that the argmax over every
+        # cell runs once per run, not once per step.
+        now = ~read_out & (((finish >= 0.5) & inside) | (time == horizon - 1))
+        readout_memory = jnp.where(now, jax.lax.stop_gradient(memory), readout_memory)
+        read_out = read_out | now
 
         out = (
             # A masked sum, not a gather: a gather's gradient is a slow scatter-add on CPU.
             jnp.sum(memory * target_cells, axis=1),
-            jnp.argmax(memory, axis=1),
             halting,
             finish,
             jnp.where(inside, step_entropy, 0.0),
@@ -302,16 +307,23 @@ def run(
                     register_selectors,
                 ),
             )
-        return (registers, memory, state, remaining), out
+        return (registers, memory, state, remaining, readout_memory, read_out), out
 
+    initial_memory = jax.nn.one_hot(memory, size, dtype=dtype)
     initial = (
         jnp.broadcast_to(zero, (register_count, size)),  # registers start at 0 (SPEC decision)
-        jax.nn.one_hot(memory, size, dtype=dtype),
+        initial_memory,
         model.controller.initial_state(),
         jnp.ones((), dtype),
+        initial_memory,  # the read-out memory, replaced at the read-out step
+        jnp.zeros((), bool),  # read out already
     )
-    _, per_step = jax.lax.scan(step, initial, jnp.arange(timesteps))
-    return Outcome(*per_step[:5], per_step[5] if record else None)
+    final, per_step = jax.lax.scan(step, initial, jnp.arange(timesteps))
+    readout_values = jnp.argmax(final[4], axis=1)
+    target_probs, halting, finish, step_entropy = per_step[:4]
+    return Outcome(
+        target_probs, readout_values, halting, finish, step_entropy, per_step[4] if record else None
+    )
 
 
 def run_batch(

@@ -110,7 +110,7 @@ def fuzzy_trace(model: NRAM, memory: np.ndarray, horizon: int) -> Trace:
                 register_probability=registers[t].max(axis=-1),
             )
         )
-    final = np.asarray(outcome.cell_values[readout])
+    final = np.asarray(outcome.readout_values)
     halted = bool(outcome.finish[readout] >= 0.5)
     return Trace(rows, final, readout + 1, halted, True)
 

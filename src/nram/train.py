@@ -2,8 +2,10 @@
 
 One step: sample difficulties from the curriculum, sample a batch, run the machine, take the
 gradient of expected NLL - lambda_t * entropy (activation gradients clipped to [-C1, C1]
-inside backpropagation), then global-norm clip (C2), gradient noise, Adam. A step whose loss
-or gradient is not finite is reported and skipped: the parameters and optimiser state stay.
+inside backpropagation; lambda_t decays, and turns into a penalty once the top level is
+fuzzily right: `Trainer.entropy_weight`), then global-norm clip (C2), gradient noise, Adam.
+A step whose loss or gradient is not finite is reported and skipped: the parameters and
+optimiser state stay.
 
 A run directory holds:
   config.json      the resolved settings
@@ -65,8 +67,6 @@ class StepSettings:
     global_norm: float | None
     noise_eta: float
     noise_gamma: float
-    entropy_weight: float
-    entropy_half_life: float
     numerics: machine.Numerics
     loss: str
     log_eps: float
@@ -78,8 +78,6 @@ class StepSettings:
             global_norm=config.clip.global_norm,
             noise_eta=config.noise.eta,
             noise_gamma=config.noise.gamma,
-            entropy_weight=config.entropy.weight,
-            entropy_half_life=config.entropy.half_life,
             numerics=machine.Numerics(
                 activation_clip=config.clip.activation, renormalise=config.numerics.renormalise
             ),
@@ -102,21 +100,18 @@ def make_optimizer(settings: StepSettings, seed: int = 0) -> optax.GradientTrans
     return optax.chain(*parts)
 
 
-def entropy_weight(settings: StepSettings, step: Array) -> Array:
-    return settings.entropy_weight * 0.5 ** (step / settings.entropy_half_life)
-
-
 def objective(
     model: NRAM,
     memory: Array,
     target: Array,
     mask: Array,
     horizon: Array,
-    step: Array,
+    entropy_weight: Array,
     timesteps: int,
     settings: StepSettings,
 ) -> tuple[Array, tuple[Array, Array, Array]]:
-    """Mean expected NLL - lambda_t * mean selector entropy, and (nll, entropy, wrong cells)."""
+    """Mean expected NLL - entropy_weight * mean selector entropy, and (nll, entropy, wrong
+    cells). The weight is an argument, not a setting: the trainer's schedule sets it."""
     outcome = machine.run_batch(
         model, memory, target, horizon, timesteps=timesteps, numerics=settings.numerics
     )
@@ -124,8 +119,8 @@ def objective(
         lambda o, m: loss.negative_log_likelihood(o, m, kind=settings.loss, eps=settings.log_eps)
     )(outcome, mask)
     mean_entropy = jnp.sum(outcome.entropy) / jnp.sum(horizon)
-    wrong = jax.vmap(loss.wrong_cells)(outcome, target, mask, horizon)
-    value = jnp.mean(nll) - entropy_weight(settings, step) * mean_entropy
+    wrong = jax.vmap(loss.wrong_cells)(outcome, target, mask)
+    value = jnp.mean(nll) - entropy_weight * mean_entropy
     return value, (jnp.mean(nll), mean_entropy, wrong)
 
 
@@ -137,13 +132,13 @@ def train_step(
     target: Array,
     mask: Array,
     horizon: Array,
-    step: Array,
+    entropy_weight: Array,
     timesteps: int,
     settings: StepSettings,
 ) -> tuple[NRAM, optax.OptState, StepMetrics]:
     """One update. `timesteps` (the scan length) and `settings` are static."""
     (value, (nll, mean_entropy, wrong)), grads = eqx.filter_value_and_grad(objective, has_aux=True)(
-        model, memory, target, mask, horizon, step, timesteps, settings
+        model, memory, target, mask, horizon, entropy_weight, timesteps, settings
     )
     grad_norm = optax.tree.norm(grads)
     finite = jnp.isfinite(value) & jnp.isfinite(grad_norm)
@@ -167,7 +162,9 @@ class Progress:
     step: int = 0
     seconds: float = 0.0  # training wall time, summed over sessions
     best: tuple[int, float] = (0, math.inf)  # (level, recent error) of best.npz
-    last_rise: int = 0  # step of the last curriculum promotion
+    last_rise: int = 0  # step of the last curriculum promotion (or restart)
+    attempt: int = 0  # restarts so far (`restart_after`)
+    attempt_start: int = 0  # step at which the current attempt began
     skipped: int = 0  # non-finite steps skipped
     sums: dict[str, float] = field(default_factory=dict)  # metrics accumulated since last log
     count: int = 0
@@ -181,6 +178,7 @@ class Result:
     seconds: float
     level: int
     error: float  # worst error of the last solved-check, or recent training error
+    restarts: int = 0  # times the run started afresh (`restart_after`)
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -193,18 +191,34 @@ class Trainer:
         self.config = config
         self.run_dir = Path(run_dir)
         self.task = tasks.get(config.task)
-        self.model = machine.init(config.machine, jax.random.key(config.seed))
         self.settings = StepSettings.of(config)
-        self.opt_state = make_optimizer(self.settings, seed=config.seed + 1).init(
+        self.data_rng = np.random.default_rng([config.seed, 1])
+        self.progress = Progress()
+        self.timesteps = config.horizon(config.max_difficulty)
+        self.start_attempt()
+
+    def start_attempt(self) -> None:
+        """Fresh parameters, optimiser and curriculum for attempt `progress.attempt`; the data
+        stream and the step count go on. Attempt 0 is seeded by the seed alone."""
+        config, attempt = self.config, self.progress.attempt
+        model_key = jax.random.key(config.seed)
+        noise_seed = config.seed + 1
+        if attempt:
+            model_key = jax.random.fold_in(model_key, attempt)
+            noise_seed = int(np.random.SeedSequence([config.seed, attempt]).generate_state(1)[0])
+        self.model = machine.init(config.machine, model_key)
+        self.opt_state = make_optimizer(self.settings, seed=noise_seed).init(
             eqx.filter(self.model, eqx.is_array)
         )
-        self.data_rng = np.random.default_rng([config.seed, 1])
         self.curriculum = Curriculum(
             config.curriculum, self.task.min_difficulty, config.max_difficulty
         )
-        self.progress = Progress()
-        self.timesteps = config.horizon(config.max_difficulty)
         self.recent_errors: list[float] = []
+
+    def restart(self) -> None:
+        self.progress.attempt += 1
+        self.progress.attempt_start = self.progress.last_rise = self.progress.step
+        self.start_attempt()
 
     # checkpoints
 
@@ -243,6 +257,20 @@ class Trainer:
 
     # one step
 
+    @property
+    def at_top(self) -> bool:
+        return self.curriculum.at_max or not self.config.curriculum.enabled
+
+    def entropy_weight(self) -> float:
+        """The paper's decaying bonus; at the top level, once the recent training error is
+        below the promotion threshold, a penalty of `entropy.sharpen` instead."""
+        settings = self.config.entropy
+        fuzzily_right = self.recent_error < self.config.curriculum.threshold
+        if settings.sharpen and self.at_top and fuzzily_right:
+            return -settings.sharpen
+        steps = self.progress.step - self.progress.attempt_start
+        return settings.weight * 0.5 ** (steps / settings.half_life)
+
     def sample(self) -> tuple[tasks.Batch, np.ndarray]:
         difficulties = self.curriculum.sample(self.data_rng, self.config.batch_size)
         batch = self.task.sample_batch(self.data_rng, difficulties, self.config.memory_size)
@@ -251,6 +279,7 @@ class Trainer:
 
     def step(self) -> StepMetrics:
         batch, horizons = self.sample()
+        self.last_entropy_weight = self.entropy_weight()
         self.model, self.opt_state, metrics = train_step(
             self.model,
             self.opt_state,
@@ -258,7 +287,7 @@ class Trainer:
             jnp.asarray(batch.target),
             jnp.asarray(batch.mask),
             jnp.asarray(horizons),
-            jnp.asarray(self.progress.step),
+            jnp.asarray(self.last_entropy_weight, jnp.float32),
             self.timesteps,
             self.settings,
         )
@@ -285,6 +314,7 @@ class Trainer:
             "loss": float(metrics.loss),
             "nll": float(metrics.nll),
             "entropy": float(metrics.entropy),
+            "entropy_weight": self.last_entropy_weight,
             "grad_norm": float(metrics.grad_norm),
             "error": float(metrics.wrong.sum() / max(scored, 1)),
             "exact": float(np.mean(errors == 0)),
@@ -297,7 +327,11 @@ class Trainer:
 
     def log_line(self, steps_per_second: float) -> dict[str, Any]:
         count = max(self.progress.count, 1)
-        line = {"step": self.progress.step, "level": self.curriculum.level}
+        line = {
+            "step": self.progress.step,
+            "level": self.curriculum.level,
+            "attempt": self.progress.attempt,
+        }
         line |= {key: value / count for key, value in self.progress.sums.items()}
         line |= {
             "skipped": self.progress.skipped,
@@ -333,7 +367,9 @@ def train(
     on_log: Callable[[dict[str, Any]], None] | None = None,
 ) -> Result:
     """Train until solved, out of steps, or stuck below the top level for `config.patience`
-    steps. Ctrl-C saves a checkpoint and returns (reason "interrupted")."""
+    steps; a run without progress for `config.restart_after` steps starts afresh (new
+    parameters, the curriculum from the bottom). Ctrl-C saves a checkpoint and returns (reason
+    "interrupted")."""
     run_dir = Path(run_dir)
     if resume:
         if not (run_dir / "latest.npz").exists():
@@ -387,13 +423,21 @@ def train(
                     bar.update(step - bar.n)
                 if on_log:
                     on_log(line)
-            top = trainer.curriculum.at_max or not config.curriculum.enabled
+            top = trainer.at_top
             if top and step % config.evaluation.every == 0 and trainer.recent_error == 0.0:
                 done, worst = trainer.check_solved()
                 if done:
                     reason = "solved"
                     break
-            if config.patience and step - trainer.progress.last_rise >= config.patience and not top:
+            stuck = step - trainer.progress.last_rise  # steps without a promotion or a solve
+            if config.restart_after and stuck >= config.restart_after:
+                message = (
+                    f"step {step}: no progress at level {trainer.curriculum.level} for {stuck} "
+                    f"steps; fresh parameters, attempt {trainer.progress.attempt + 2}"
+                )
+                (bar.write if bar else print)(message)
+                trainer.restart()
+            elif config.patience and stuck >= config.patience and not top:
                 reason = "plateau"
                 break
             if step % config.checkpoint_every == 0:
@@ -422,6 +466,7 @@ def train(
         seconds=trainer.progress.seconds,
         level=trainer.curriculum.level,
         error=worst if math.isfinite(worst) else trainer.recent_error,
+        restarts=trainer.progress.attempt,
     )
     _write_json(run_dir / "result.json", result.as_dict())
     return result
