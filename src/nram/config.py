@@ -120,7 +120,13 @@ class TrainConfig:
 EASY = {"noise": {"eta": 0.0}}
 PER_TASK: dict[str, dict[str, Any]] = {
     "access": {"memory_size": 24, **EASY},
-    "increment": {"memory_size": 18, "restart_after": 1000, **EASY},
+    # Entropy 0.01: 3 of 5 seeds at 0.03 or 0.01, but a median of 26 s against 126 s (README).
+    "increment": {
+        "memory_size": 18,
+        "restart_after": 1000,
+        "entropy": {"weight": 0.01},
+        **EASY,
+    },
     "copy": {"memory_size": 32, **EASY},
     "reverse": {"memory_size": 32, **EASY},
     # One READ and one WRITE per step: a swap needs at least 5 steps, whatever n is.
