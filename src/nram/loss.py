@@ -15,7 +15,7 @@ from typing import Literal
 import jax.numpy as jnp
 from jax import Array
 
-from nram.machine import Outcome
+from nram.machine import Outcome, may_read_out
 from nram.numerics import safe_log
 
 LossKind = Literal["expected", "footnote"]
@@ -38,8 +38,7 @@ def negative_log_likelihood(
 def readout_step(outcome: Outcome, horizon: Array) -> Array:
     """The first step with f_t >= 0.5 inside the horizon, else the horizon's last step."""
     steps = jnp.arange(outcome.finish.shape[-1])
-    stops = (outcome.finish >= 0.5) & (steps < horizon)
-    return jnp.where(jnp.any(stops), jnp.argmax(stops), horizon - 1)
+    return jnp.argmax(may_read_out(outcome.finish, steps, horizon))
 
 
 def wrong_cells(outcome: Outcome, target: Array, mask: Array) -> Array:

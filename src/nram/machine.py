@@ -198,6 +198,12 @@ def write(address: Array, value: Array, memory: Array) -> Array:
     return (1 - address)[:, None] * memory + address[:, None] * value[None, :]
 
 
+def may_read_out(finish: Array, time: Array, horizon: Array) -> Array:
+    """Whether the memory after step `time` may be read out (spec §3): f_t >= 0.5 inside the
+    horizon, or the horizon's last step. The read-out is the first such step."""
+    return ((finish >= 0.5) & (time < horizon)) | (time == horizon - 1)
+
+
 def _select(logits: Array, discrete: bool) -> Array:
     """Softmax over the last axis; discretised, a one-hot at the argmax."""
     if discrete:
@@ -279,10 +285,9 @@ def run(
             inside, jnp.where(time == horizon - 1, remaining, finish * remaining), 0
         )
         remaining = remaining - halting
-        # The read-out (spec §3, `loss.readout_step`): the memory after the first step with
-        # f_t >= 0.5, else after the horizon's last. Carried, so that the argmax over every
-        # cell runs once per run, not once per step.
-        now = ~read_out & (((finish >= 0.5) & inside) | (time == horizon - 1))
+        # The read-out memory is carried, so that the argmax over every cell runs once per
+        # run, not once per step.
+        now = ~read_out & may_read_out(finish, time, horizon)
         readout_memory = jnp.where(now, jax.lax.stop_gradient(memory), readout_memory)
         read_out = read_out | now
 

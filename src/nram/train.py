@@ -195,6 +195,7 @@ class Trainer:
         self.data_rng = np.random.default_rng([config.seed, 1])
         self.progress = Progress()
         self.timesteps = config.horizon(config.max_difficulty)
+        self.last_entropy_weight = 0.0  # the weight the latest step used, for the log
         self.start_attempt()
 
     def start_attempt(self) -> None:
