@@ -175,6 +175,16 @@ def test_a_stuck_run_restarts_from_fresh_parameters(tmp_path: Path) -> None:
     assert trainer.progress.attempt == 1 and trainer.progress.last_rise == trainer.progress.step
 
 
+def test_a_run_stops_when_its_time_budget_is_spent(tmp_path: Path) -> None:
+    budget = [*STUCK, "restart_after=0", "steps=100000", "max_seconds=0.5"]
+    result = train.train(config.resolve("access", assignments=budget), tmp_path, progress_bar=False)
+    assert result.reason == "time" and 0.5 <= result.seconds < 30
+    assert 0 < result.step < 100000
+    assert json.loads((tmp_path / "result.json").read_text())["reason"] == "time"
+    with pytest.raises(config.ConfigError, match="max_seconds must be >= 0"):
+        config.resolve("access", assignments=["max_seconds=-1"])
+
+
 def test_resume_across_a_restart_gives_the_same_metrics(tmp_path: Path) -> None:
     stuck = config.resolve("access", assignments=STUCK)
     train.train(stuck, tmp_path / "whole", progress_bar=False)

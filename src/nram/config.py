@@ -88,6 +88,7 @@ class TrainConfig:
     task: str = "copy"
     seed: int = 0
     steps: int = 20000  # upper bound; a run stops earlier once solved
+    max_seconds: float = 0.0  # training wall-time budget, summed over resumes (0: none)
     batch_size: int = 32
     lr: float = 3e-3
     memory_size: int = 0  # set per task (PER_TASK)
@@ -321,6 +322,8 @@ def validate(config: TrainConfig) -> TrainConfig:
             raise ConfigError(f"{name} must be >= 1, got {getattr(config, name)}")
     if config.lr <= 0:
         raise ConfigError(f"lr must be > 0, got {config.lr}")
+    if config.max_seconds < 0:
+        raise ConfigError(f"max_seconds must be >= 0 (0: no limit), got {config.max_seconds}")
     if config.numerics.loss not in ("expected", "footnote"):
         raise ConfigError(
             f"numerics.loss must be expected or footnote, got {config.numerics.loss!r}"

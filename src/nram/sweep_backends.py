@@ -28,7 +28,7 @@ from typing import Any
 XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 # How a run can end for good; "interrupted" is not among them (the run resumes next time).
-FINAL_REASONS = frozenset({"solved", "steps", "plateau", "diverged"})
+FINAL_REASONS = frozenset({"solved", "steps", "time", "plateau", "diverged"})
 
 
 @dataclass(frozen=True)

@@ -173,7 +173,7 @@ class Progress:
 @dataclass
 class Result:
     solved: bool
-    reason: str  # "solved", "steps", "plateau", "interrupted", "diverged"
+    reason: str  # "solved", "steps", "time", "plateau", "interrupted", "diverged"
     step: int
     seconds: float
     level: int
@@ -367,10 +367,10 @@ def train(
     progress_bar: bool = True,
     on_log: Callable[[dict[str, Any]], None] | None = None,
 ) -> Result:
-    """Train until solved, out of steps, or stuck below the top level for `config.patience`
-    steps; a run without progress for `config.restart_after` steps starts afresh (new
-    parameters, the curriculum from the bottom). Ctrl-C saves a checkpoint and returns (reason
-    "interrupted")."""
+    """Train until solved, out of steps or time (`config.max_seconds`), or stuck below the top
+    level for `config.patience` steps; a run without progress for `config.restart_after` steps
+    starts afresh (new parameters, the curriculum from the bottom). Ctrl-C saves a checkpoint
+    and returns (reason "interrupted")."""
     run_dir = Path(run_dir)
     if resume:
         if not (run_dir / "latest.npz").exists():
@@ -440,6 +440,9 @@ def train(
                 trainer.restart()
             elif config.patience and stuck >= config.patience and not top:
                 reason = "plateau"
+                break
+            if config.max_seconds and trainer.progress.seconds >= config.max_seconds:
+                reason = "time"
                 break
             if step % config.checkpoint_every == 0:
                 trainer.save("latest.npz")
