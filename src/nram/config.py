@@ -131,13 +131,20 @@ PER_TASK: dict[str, dict[str, Any]] = {
     },
     "copy": {"memory_size": 32, **EASY},
     "reverse": {"memory_size": 32, **EASY},
-    # One READ and one WRITE per step: a swap needs at least 5 steps, whatever n is.
+    # One READ per step, so T must cover the reads an algorithm needs; every default is that
+    # count + 1, as n + 2 is for Copy (p, then n elements). Swap reads p, q, A[p], A[q]
+    # whatever n is.
     "swap": {"memory_size": 24, "horizon": {"minimum": 6}},
-    "permutation": {"memory_size": 14},
-    "listk": {"memory_size": 24},
-    "listsearch": {"memory_size": 16},
-    "merge": {"memory_size": 26},
-    "walkbst": {"memory_size": 44},
+    # a, then P[i] and A[P[i]] for each i: 2n + 1 reads.
+    "permutation": {"memory_size": 14, "horizon": {"scale": 2, "offset": 2}},
+    # head, k, k <= n - 1 hops, the value: n + 2 reads.
+    "listk": {"memory_size": 24, "horizon": {"offset": 3}},
+    # head, v, then each node's value and (but the last's) next: 2n + 1 reads.
+    "listsearch": {"memory_size": 16, "horizon": {"scale": 2, "offset": 2}},
+    # a, b, o, the two heads, then one read per output but the last: n + 4 reads.
+    "merge": {"memory_size": 26, "horizon": {"offset": 5}},
+    # root, then per turn (at most n - 1) d_i and the child, the path's 0, the value: 2n + 1.
+    "walkbst": {"memory_size": 44, "horizon": {"scale": 2, "offset": 2}},
 }
 
 
