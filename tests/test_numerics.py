@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nram.numerics import clip_gradient, entropy, renormalise, safe_log
+from nram.numerics import clip_gradient, entropy, renormalise, safe_log, tidy
 
 
 def test_clip_gradient_is_identity_forward_and_bounds_a_huge_gradient() -> None:
@@ -23,6 +23,15 @@ def test_renormalise_sums_to_one_and_its_backward_is_the_identity() -> None:
     weights = jnp.arange(6.0).reshape(2, 3)
     gradient = jax.grad(lambda v: jnp.sum(renormalise(v) * weights))(x)
     np.testing.assert_allclose(gradient, weights)
+
+
+def test_tidy_renormalises_forward_and_clips_backward() -> None:
+    x = jnp.array([[0.2, 0.3, 0.4], [1.0, 1.0, 2.0]])
+    upstream = jnp.array([[1e9, -1e9, 0.25], [3.0, -30.0, 0.0]])
+    np.testing.assert_allclose(tidy(x, True, 10.0), x / jnp.sum(x, axis=-1, keepdims=True))
+    gradient = jax.grad(lambda v: jnp.sum(tidy(v, True, 10.0) * upstream))(x)
+    np.testing.assert_allclose(gradient, jnp.clip(upstream, -10.0, 10.0))
+    assert tidy(x, False, None) is x  # both off: not even an op
 
 
 def test_safe_log_is_finite_at_zero_and_exact_above_eps() -> None:

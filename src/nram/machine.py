@@ -30,7 +30,7 @@ from jax import Array
 from nram import controller as controllers
 from nram import modules as registry
 from nram.modules import PAPER_MODULES, Module
-from nram.numerics import clip_gradient, entropy, materialise, renormalise
+from nram.numerics import clip_gradient, entropy, materialise, tidy
 
 
 @dataclass(frozen=True)
@@ -232,12 +232,8 @@ def run(
     modules = model.modules
     register_count = model.config.registers
 
-    def tidy(distribution: Array) -> Array:
-        if numerics.renormalise:
-            distribution = renormalise(distribution)
-        if numerics.activation_clip is not None:
-            distribution = clip_gradient(distribution, numerics.activation_clip)
-        return distribution
+    # Renormalise (forward) and clip the gradient (backward) of every distribution computed.
+    safe = partial(tidy, renormalise=numerics.renormalise, clip=numerics.activation_clip)
 
     zero = jax.nn.one_hot(0, size, dtype=dtype)
     target_cells = jax.nn.one_hot(target, size, dtype=dtype)
@@ -261,21 +257,22 @@ def run(
                 selectors[selector_of[index, k], :choices] @ candidates for k in range(module.arity)
             ]
             if module.kind == "read":
-                output = read(args[0], memory)
+                output = safe(read(args[0], memory))
             elif module.kind == "write":
-                memory = tidy(write(*args, memory))
+                memory = safe(write(*args, memory))
                 output = zero
+            elif module.arity == 0:  # a constant: exact, and no gradient to clip
+                output = module.fuzzy(zero, zero)
             else:
-                first = args[0] if args else zero
-                second = args[1] if len(args) > 1 else first
-                output = module.fuzzy(first, second)
-            outputs.append(tidy(output))
+                second = args[1] if len(args) > 1 else args[0]
+                output = safe(module.fuzzy(args[0], second))
+            outputs.append(output)
             if record:
                 arguments.append(jnp.stack(args + [jnp.zeros(size, dtype)] * (2 - len(args))))
         values = jnp.concatenate([registers, jnp.stack(outputs)])
         register_selectors = _select(layout.register_logits(logits), discrete)
         step_entropy += jnp.sum(entropy(register_selectors, numerics.entropy_eps))
-        registers = tidy(register_selectors @ values)
+        registers = safe(register_selectors @ values)
 
         finish = jax.nn.sigmoid(logits[layout.halt_offset]) * model.config.learn_halting
         if discrete:
