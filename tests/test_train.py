@@ -90,6 +90,12 @@ def test_a_checkpoint_for_another_model_is_refused(trained_run: Path, tmp_path: 
         checkpoint.load(trained_run / "latest.npz", (other.model, other.opt_state))
 
 
+def test_a_key_of_another_kind_is_refused(tmp_path: Path) -> None:
+    checkpoint.save(tmp_path / "key.npz", {"key": jax.random.key(0, impl="rbg")}, {})
+    with pytest.raises(checkpoint.CheckpointError, match="not a key of kind"):
+        checkpoint.load(tmp_path / "key.npz", {"key": jax.random.key(0)})
+
+
 def test_checkpoints_hold_no_pickle(trained_run: Path) -> None:
     archive = np.load(trained_run / "latest.npz", allow_pickle=False)
     assert all(archive[name].dtype != object for name in archive.files)
@@ -183,6 +189,24 @@ def test_a_run_stops_when_its_time_budget_is_spent(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "result.json").read_text())["reason"] == "time"
     with pytest.raises(config.ConfigError, match="max_seconds must be >= 0"):
         config.resolve("access", assignments=["max_seconds=-1"])
+
+
+def test_resume_with_gradient_noise_gives_the_same_metrics(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    noisy = config.resolve("access", assignments=[*TINY, "noise.eta=0.3", "steps=40"])
+    train.train(noisy, tmp_path / "whole", progress_bar=False)
+
+    def interrupt(line: dict) -> None:
+        if line["step"] == 20:
+            raise KeyboardInterrupt
+
+    train.train(noisy, tmp_path / "parts", progress_bar=False, on_log=interrupt)
+    train.train(noisy, tmp_path / "parts", resume=True, progress_bar=False)
+    lines = metric_lines(tmp_path / "whole")
+    assert metric_lines(tmp_path / "parts") == lines
+    # The noise is live: the same seed and data without it train differently.
+    assert lines[1:4] != metric_lines(trained_run)[1:4]
 
 
 def test_resume_across_a_restart_gives_the_same_metrics(tmp_path: Path) -> None:

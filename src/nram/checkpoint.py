@@ -69,7 +69,13 @@ def load(path: str | Path, template: Any) -> tuple[Any, dict[str, Any]]:
             except (KeyError, zipfile.BadZipFile, OSError, ValueError) as error:
                 raise CheckpointError(f"{path} is corrupted or truncated ({error})") from None
             if _is_key(expected):
-                restored.append(jax.random.wrap_key_data(array, impl=jax.random.key_impl(expected)))
+                impl = jax.random.key_impl(expected)
+                if array.shape != jax.random.key_data(expected).shape:
+                    raise CheckpointError(
+                        f"{path}: array {index} is not a key of kind {impl}: another "
+                        "configuration, or a checkpoint from an older nram"
+                    )
+                restored.append(jax.random.wrap_key_data(array, impl=impl))
                 continue
             if array.shape != np.shape(expected) or array.dtype != np.asarray(expected).dtype:
                 raise CheckpointError(
