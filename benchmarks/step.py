@@ -2,7 +2,8 @@
 
 Prints median milliseconds and XLA's planned peak memory for
   * a training step (forward + backward + Adam) at B=32, R=4, width 50, T=10, the 14 paper
-    modules, MLP controller, at M=12 and M=64;
+    modules, MLP controller, at M=12 and M=64, with the trainer's default techniques, and the
+    same without gradient noise (as the four easy tasks train);
   * a forward-only run, fuzzy and discretised, at B=16, T=40, M=256 and M=1024;
 each with the project's kernels and with the brute-force Eq. 2 formulation (an explicit
 M x M x M indicator per module) measured in the same run, and the ratio.
@@ -14,6 +15,7 @@ M x M x M indicator per module) measured in the same run, and the ratio.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import sys
@@ -83,8 +85,14 @@ def batch(size: int, batch_size: int, timesteps: int):
     return memory, target, mask, horizon
 
 
-def training_step(module_names: tuple[str, ...], size: int) -> tuple[float, float]:
+def training_step(
+    module_names: tuple[str, ...], size: int, noise: bool = True
+) -> tuple[float, float]:
+    """The trainer's step at the general defaults: C1, C2, renormalisation, entropy, and
+    gradient noise unless `noise` is False (the four easy tasks train without it)."""
     config = TrainConfig(machine=MachineConfig(registers=4, width=50, modules=module_names))
+    if not noise:
+        config = dataclasses.replace(config, noise=dataclasses.replace(config.noise, eta=0.0))
     model = machine.init(config.machine, jax.random.key(0))
     settings = train.StepSettings.of(config)
     opt_state = train.make_optimizer(settings).init(eqx.filter(model, eqx.is_array))
@@ -132,6 +140,11 @@ for size in (12, 64):
         f"train step B=32 T=10 M={size}",
         training_step(modules.PAPER_MODULES, size),
         training_step(BRUTE, size),
+    )
+    line(
+        f"  the same without gradient noise M={size}",
+        training_step(modules.PAPER_MODULES, size, noise=False),
+        training_step(BRUTE, size, noise=False),
     )
 if not args.skip_large:
     for size in (256, 1024):
