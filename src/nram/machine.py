@@ -250,12 +250,11 @@ def run(
         selector_of = {position: row for row, position in enumerate(layout.argument_positions)}
         outputs: list[Array] = []
         arguments = []
+        # Registers, then module outputs as they are computed: a module's selectors are zero
+        # on the rows not yet filled, so every argument is one dot with the whole buffer.
+        values = jnp.concatenate([registers, jnp.zeros((len(modules), size), dtype)])
         for index, module in enumerate(modules):
-            candidates = jnp.concatenate([registers, jnp.stack(outputs)]) if outputs else registers
-            choices = register_count + index
-            args = [
-                selectors[selector_of[index, k], :choices] @ candidates for k in range(module.arity)
-            ]
+            args = [selectors[selector_of[index, k]] @ values for k in range(module.arity)]
             if module.kind == "read":
                 output = safe(read(args[0], memory))
             elif module.kind == "write":
@@ -267,9 +266,9 @@ def run(
                 second = args[1] if len(args) > 1 else args[0]
                 output = safe(module.fuzzy(args[0], second))
             outputs.append(output)
+            values = values.at[register_count + index].set(output)
             if record:
                 arguments.append(jnp.stack(args + [jnp.zeros(size, dtype)] * (2 - len(args))))
-        values = jnp.concatenate([registers, jnp.stack(outputs)])
         register_selectors = _select(layout.register_logits(logits), discrete)
         step_entropy += jnp.sum(entropy(register_selectors, numerics.entropy_eps))
         registers = safe(register_selectors @ values)
