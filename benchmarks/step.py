@@ -3,7 +3,8 @@
 Prints median milliseconds and XLA's planned peak memory for
   * a training step (forward + backward + Adam) at B=32, R=4, width 50, T=10, the 14 paper
     modules, MLP controller, at M=12 and M=64, with the trainer's default techniques, and the
-    same without gradient noise (as the four easy tasks train);
+    same without gradient noise (as the four easy tasks train): the four steps of one M timed
+    in turn for --rounds rounds, the fastest round's median reported;
   * a forward-only run, fuzzy and discretised, at B=16, T=40, M=256 and M=1024;
 each with the project's kernels and with the brute-force Eq. 2 formulation (an explicit
 M x M x M indicator per module) measured in the same run, and the ratio.
@@ -23,7 +24,8 @@ import time
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--multi-thread", action="store_true", help="let XLA use every core")
-parser.add_argument("--repeats", type=int, default=20)
+parser.add_argument("--repeats", type=int, default=20, help="timed calls per median")
+parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (training steps)")
 parser.add_argument("--skip-large", action="store_true", help="only the training steps")
 args = parser.parse_args()
 if not args.multi_thread:
@@ -41,6 +43,7 @@ from nram.config import TrainConfig  # noqa: E402
 from nram.machine import MachineConfig  # noqa: E402
 
 # The brute-force formulation: every pure module re-registered with Eq. 2 written out.
+PAPER = modules.PAPER_MODULES
 BRUTE = tuple(
     name if modules.get(name).kind != "pure" else f"brute_{name}" for name in modules.PAPER_MODULES
 )
@@ -85,11 +88,10 @@ def batch(size: int, batch_size: int, timesteps: int):
     return memory, target, mask, horizon
 
 
-def training_step(
-    module_names: tuple[str, ...], size: int, noise: bool = True
-) -> tuple[float, float]:
+def training_step(module_names: tuple[str, ...], size: int, noise: bool = True):
     """The trainer's step at the general defaults: C1, C2, renormalisation, entropy, and
-    gradient noise unless `noise` is False (the four easy tasks train without it)."""
+    gradient noise unless `noise` is False (the four easy tasks train without it).
+    Returns (jitted step, its arguments, peak MiB)."""
     config = TrainConfig(machine=MachineConfig(registers=4, width=50, modules=module_names))
     if not noise:
         config = dataclasses.replace(config, noise=dataclasses.replace(config.noise, eta=0.0))
@@ -100,7 +102,18 @@ def training_step(
     arguments = (model, opt_state, memory, target, mask, horizon, jnp.asarray(0.03))
     step = jax.jit(lambda *a: train.train_step(*a, 10, settings))
     compiled = step.lower(*arguments).compile()
-    return median_ms(step, arguments, args.repeats), peak_megabytes(compiled)
+    return step, arguments, peak_megabytes(compiled)
+
+
+def interleaved(steps: list, rounds: int) -> list[float]:
+    """The fastest round's median for each step, the steps timed in turn, round after round:
+    this machine drifts between a fast and a slow regime for minutes at a time, and a regime
+    change then hits every step alike instead of whichever was timed during it."""
+    medians = [[median_ms(step, arguments, args.repeats)] for step, arguments, _ in steps]
+    for _ in range(rounds - 1):
+        for index, (step, arguments, _) in enumerate(steps):
+            medians[index].append(median_ms(step, arguments, args.repeats))
+    return [min(values) for values in medians]
 
 
 def forward(module_names: tuple[str, ...], size: int, discrete: bool) -> tuple[float, float]:
@@ -136,16 +149,13 @@ print(
 )
 print(f"{'':<40} {'this project':>24}   {'brute-force Eq. 2':>24} {'ratio':>7}")
 for size in (12, 64):
-    line(
-        f"train step B=32 T=10 M={size}",
-        training_step(modules.PAPER_MODULES, size),
-        training_step(BRUTE, size),
-    )
-    line(
-        f"  the same without gradient noise M={size}",
-        training_step(modules.PAPER_MODULES, size, noise=False),
-        training_step(BRUTE, size, noise=False),
-    )
+    steps = [
+        training_step(names, size, noise) for noise in (True, False) for names in (PAPER, BRUTE)
+    ]
+    times = interleaved(steps, args.rounds)
+    peaks = [peak for _, _, peak in steps]
+    line(f"train step B=32 T=10 M={size}", (times[0], peaks[0]), (times[1], peaks[1]))
+    line(f"  the same without gradient noise M={size}", (times[2], peaks[2]), (times[3], peaks[3]))
 if not args.skip_large:
     for size in (256, 1024):
         for discrete in (False, True):
