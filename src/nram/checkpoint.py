@@ -72,8 +72,8 @@ def load(path: str | Path, template: Any) -> tuple[Any, dict[str, Any]]:
                 impl = jax.random.key_impl(expected)
                 if array.shape != jax.random.key_data(expected).shape:
                     raise CheckpointError(
-                        f"{path}: array {index} is not a key of kind {impl}: another "
-                        "configuration, or a checkpoint from an older nram"
+                        f"{path}: array {index} is not a key of kind {impl}: saved for "
+                        "another configuration"
                     )
                 restored.append(jax.random.wrap_key_data(array, impl=impl))
                 continue

@@ -20,8 +20,9 @@ from jax import Array
 def tidy(distribution: Array, renormalise: bool, clip: float | None) -> Array:
     """Forward: rescaled to sum 1 over the last axis (if `renormalise`); backward: the incoming
     gradient clipped elementwise to [-clip, clip] (if `clip` is not None), else passed through.
-    One primitive for both safeguards: the machine applies them together to every module
-    output, register and memory at every step, and one custom VJP is fewer XLA ops than two."""
+    One primitive for both safeguards, as the machine applies them together to every module
+    output, register and memory at every step; `clip_gradient` and `renormalise` are its two
+    halves."""
     if not renormalise and clip is None:
         return distribution
     return _tidy(distribution, renormalise, clip)
