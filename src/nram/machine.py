@@ -248,7 +248,6 @@ def run(
         selectors = _select(layout.padded_argument_logits(logits), discrete)
         step_entropy = jnp.sum(entropy(selectors, numerics.entropy_eps))
         selector_of = {position: row for row, position in enumerate(layout.argument_positions)}
-        outputs: list[Array] = []
         arguments = []
         # Registers, then module outputs as they are computed: a module's selectors are zero
         # on the rows not yet filled, so every argument is one dot with the whole buffer.
@@ -265,7 +264,6 @@ def run(
             else:
                 second = args[1] if len(args) > 1 else args[0]
                 output = safe(module.fuzzy(args[0], second))
-            outputs.append(output)
             values = values.at[register_count + index].set(output)
             if record:
                 arguments.append(jnp.stack(args + [jnp.zeros(size, dtype)] * (2 - len(args))))
@@ -303,7 +301,7 @@ def run(
                     start_memory,
                     start_registers,
                     jnp.stack(arguments),
-                    jnp.stack(outputs),
+                    values[register_count:],
                     padded,
                     register_selectors,
                 ),
