@@ -68,21 +68,17 @@ def load(path: str | Path, template: Any) -> tuple[Any, dict[str, Any]]:
                 array = archive[f"leaf_{index:05d}"]
             except (KeyError, zipfile.BadZipFile, OSError, ValueError) as error:
                 raise CheckpointError(f"{path} is corrupted or truncated ({error})") from None
-            if _is_key(expected):
-                impl = jax.random.key_impl(expected)
-                if array.shape != jax.random.key_data(expected).shape:
-                    raise CheckpointError(
-                        f"{path}: array {index} is not a key of kind {impl}: saved for "
-                        "another configuration"
-                    )
-                restored.append(jax.random.wrap_key_data(array, impl=impl))
-                continue
-            if array.shape != np.shape(expected) or array.dtype != np.asarray(expected).dtype:
+            key = _is_key(expected)  # stored as its raw data (uint32), like `save` writes it
+            reference = np.asarray(jax.random.key_data(expected) if key else expected)
+            if array.shape != reference.shape or array.dtype != reference.dtype:
                 raise CheckpointError(
                     f"{path}: array {index} is {array.dtype}{list(array.shape)}, expected "
-                    f"{np.asarray(expected).dtype}{list(np.shape(expected))}: another configuration"
+                    f"{reference.dtype}{list(reference.shape)}: another configuration"
                 )
-            restored.append(jax.numpy.asarray(array))
+            if key:
+                restored.append(jax.random.wrap_key_data(array, impl=jax.random.key_impl(expected)))
+            else:
+                restored.append(jax.numpy.asarray(array))
     return jax.tree_util.tree_unflatten(treedef, restored), header
 
 
