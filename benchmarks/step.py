@@ -16,11 +16,8 @@ M x M x M indicator per module) measured in the same run, and the ratio.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
-import statistics
 import sys
-import time
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--multi-thread", action="store_true", help="let XLA use every core")
@@ -33,13 +30,10 @@ if not args.multi_thread:
         "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
     )
 
-import equinox as eqx  # noqa: E402
 import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
+from timing import batch, interleaved, median_ms, training_step  # noqa: E402
 
-from nram import machine, modules, train  # noqa: E402
-from nram.config import TrainConfig  # noqa: E402
+from nram import machine, modules  # noqa: E402
 from nram.machine import MachineConfig  # noqa: E402
 
 # The brute-force formulation: every pure module re-registered with Eq. 2 written out.
@@ -67,53 +61,6 @@ def peak_megabytes(compiled) -> float:
         + analysis.output_size_in_bytes
     )
     return total / 2**20
-
-
-def median_ms(function, arguments, repeats: int) -> float:
-    jax.block_until_ready(function(*arguments))  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(function(*arguments))
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
-
-
-def batch(size: int, batch_size: int, timesteps: int):
-    rng = np.random.default_rng(0)
-    memory = jnp.asarray(rng.integers(0, size, (batch_size, size)), jnp.int32)
-    target = jnp.asarray(rng.integers(0, size, (batch_size, size)), jnp.int32)
-    mask = jnp.asarray(rng.random((batch_size, size)) < 0.5)
-    horizon = jnp.full((batch_size,), timesteps, jnp.int32)
-    return memory, target, mask, horizon
-
-
-def training_step(module_names: tuple[str, ...], size: int, noise: bool = True):
-    """The trainer's step at the general defaults: C1, C2, renormalisation, entropy, and
-    gradient noise unless `noise` is False (the four easy tasks train without it).
-    Returns (jitted step, its arguments, peak MiB)."""
-    config = TrainConfig(machine=MachineConfig(registers=4, width=50, modules=module_names))
-    if not noise:
-        config = dataclasses.replace(config, noise=dataclasses.replace(config.noise, eta=0.0))
-    model = machine.init(config.machine, jax.random.key(0))
-    settings = train.StepSettings.of(config)
-    opt_state = train.make_optimizer(settings).init(eqx.filter(model, eqx.is_array))
-    memory, target, mask, horizon = batch(size, 32, 10)
-    arguments = (model, opt_state, memory, target, mask, horizon, jnp.asarray(0.03))
-    step = jax.jit(lambda *a: train.train_step(*a, 10, settings))
-    compiled = step.lower(*arguments).compile()
-    return step, arguments, peak_megabytes(compiled)
-
-
-def interleaved(steps: list, rounds: int) -> list[float]:
-    """The fastest round's median for each step, the steps timed in turn, round after round:
-    this machine drifts between a fast and a slow regime for minutes at a time, and a regime
-    change then hits every step alike instead of whichever was timed during it."""
-    medians = [[median_ms(step, arguments, args.repeats)] for step, arguments, _ in steps]
-    for _ in range(rounds - 1):
-        for index, (step, arguments, _) in enumerate(steps):
-            medians[index].append(median_ms(step, arguments, args.repeats))
-    return [min(values) for values in medians]
 
 
 def forward(module_names: tuple[str, ...], size: int, discrete: bool) -> tuple[float, float]:
@@ -150,10 +97,10 @@ print(
 print(f"{'':<40} {'this project':>24}   {'brute-force Eq. 2':>24} {'ratio':>7}")
 for size in (12, 64):
     steps = [
-        training_step(names, size, noise) for noise in (True, False) for names in (PAPER, BRUTE)
+        training_step(size, noise, names) for noise in (True, False) for names in (PAPER, BRUTE)
     ]
-    times = interleaved(steps, args.rounds)
-    peaks = [peak for _, _, peak in steps]
+    times = [min(rounds) for rounds in interleaved(steps, args.rounds, args.repeats)]
+    peaks = [peak_megabytes(step.lower(*arguments).compile()) for step, arguments in steps]
     line(f"train step B=32 T=10 M={size}", (times[0], peaks[0]), (times[1], peaks[1]))
     line(f"  the same without gradient noise M={size}", (times[2], peaks[2]), (times[3], peaks[3]))
 if not args.skip_large:
