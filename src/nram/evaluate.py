@@ -159,11 +159,15 @@ def solved(
 ) -> tuple[bool, float]:
     """Error 0 at every difficulty up to the maximum, fuzzy and discretised (the project's
     definition of solved), and then, if `evaluation.stretch` > 1, also at stretch x the
-    maximum with M and T scaled. Returns (solved, worst error seen)."""
+    maximum and halfway there, ceil(stretch / 2) x the maximum, with M and T scaled.
+    Returns (solved, worst error seen)."""
     task = tasks.get(config.task)
     checks = [(list(range(task.min_difficulty, config.max_difficulty + 1)), config.memory_size)]
-    if config.evaluation.stretch > 1:
-        checks.append(([config.evaluation.stretch * config.max_difficulty], None))
+    # Two sizes, because a program can lean on the memory size: one solved Increment model
+    # stepped by 2 and wrapped round mod M, exact at 15 and 105 and wrong at 20-70 (README).
+    stretch = config.evaluation.stretch
+    for factor in sorted({-(-stretch // 2), stretch} - {1}):
+        checks.append(([factor * config.max_difficulty], None))
     worst = 0.0
     for difficulties, memory_size in checks:
         for discrete in (False, True):
