@@ -142,6 +142,11 @@ def test_load_model_restores_the_trained_parameters(trained_run: Path) -> None:
         jax.tree_util.tree_leaves(model), jax.tree_util.tree_leaves(trainer.model), strict=True
     ):
         np.testing.assert_array_equal(restored, saved)
+    # The model loads whatever optimiser state was saved after it (an earlier layout, say).
+    checkpoint.save(trained_run / "other.npz", (trainer.model, {"state": jnp.zeros(3)}), {})
+    model, _ = train.load_model(trained_run, "other")
+    assert eqx.tree_equal(model, trainer.model)
+    (trained_run / "other.npz").unlink()
 
 
 def test_the_entropy_bonus_decays_and_turns_into_a_penalty_once_the_top_is_right(

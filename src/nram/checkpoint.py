@@ -52,15 +52,17 @@ def read_header(path: str | Path) -> dict[str, Any]:
         return _header(archive, path)
 
 
-def load(path: str | Path, template: Any) -> tuple[Any, dict[str, Any]]:
-    """Fill `template`'s structure with the checkpoint's arrays; return (tree, header)."""
+def load(path: str | Path, template: Any, *, leading: bool = False) -> tuple[Any, dict[str, Any]]:
+    """Fill `template`'s structure with the checkpoint's arrays; return (tree, header).
+    `leading`: the template is the first part of what was saved (the model of a saved
+    (model, optimiser state)), and the arrays after it are not read."""
     leaves, treedef = jax.tree_util.tree_flatten(template)
     with _open(path) as archive:
         header = _header(archive, path)
-        if header["leaves"] != len(leaves):
+        if header["leaves"] < len(leaves) or (header["leaves"] != len(leaves) and not leading):
             raise CheckpointError(
                 f"{path} holds {header['leaves']} arrays but this model has {len(leaves)}: "
-                "it was saved for another configuration"
+                "it was saved for another configuration or nram version"
             )
         restored = []
         for index, expected in enumerate(leaves):
