@@ -18,7 +18,16 @@ def test_solved_checks_the_training_sizes_then_the_stretched_ones(
     asked: list[tuple[tuple[int, ...], int | None, bool]] = []
     wrong_at: set[int] = set()
 
-    def fake_evaluate(model, config, difficulties, *, examples, discrete, rng, memory_size=None):
+    def fake_evaluate(
+        model: object,
+        config: object,
+        difficulties: list[int],
+        *,
+        examples: int,
+        discrete: bool,
+        rng: object,
+        memory_size: int | None = None,
+    ) -> list[evaluate.DifficultyResult]:
         asked.append((tuple(difficulties), memory_size, discrete))
         return [
             evaluate.DifficultyResult(d, 0, 0, discrete, examples, float(d in wrong_at), 0.0)

@@ -9,6 +9,7 @@ T(n) is the run's horizon rule applied to n.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import equinox as eqx
@@ -166,7 +167,7 @@ def solved(
     # Two sizes, because a program can lean on the memory size: one solved Increment model
     # stepped by 2 and wrapped round mod M, exact at 15 and 105 and wrong at 20-70 (README).
     stretch = config.evaluation.stretch
-    for factor in sorted({-(-stretch // 2), stretch} - {1}):
+    for factor in sorted({math.ceil(stretch / 2), stretch} - {1}):
         checks.append(([factor * config.max_difficulty], None))
     worst = 0.0
     for difficulties, memory_size in checks:
