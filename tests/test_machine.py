@@ -118,6 +118,35 @@ def test_distributions_stay_distributions_and_halting_sums_to_one() -> None:
     assert float(outcome.halting[2]) > 0.0
 
 
+def dot_products(jaxpr) -> list:
+    """Every dot_general in a jaxpr, inside scans and custom VJPs too."""
+    found = []
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name == "dot_general":
+            found.append(eqn)
+        for param in eqn.params.values():
+            for inner in param if isinstance(param, tuple | list) else [param]:
+                inner = getattr(inner, "jaxpr", inner)  # a ClosedJaxpr's Jaxpr
+                if hasattr(inner, "eqns"):
+                    found.extend(dot_products(inner))
+    return found
+
+
+def test_distributions_are_mixed_at_full_float32_precision() -> None:
+    # A GPU runs float32 products in TF32 unless asked (39 module tests failed on an H100):
+    # every product over memory-sized vectors, forward and backward, must ask for HIGHEST.
+    model = machine.init(SMALL, jax.random.key(0))
+    memory, target, _ = example(5)
+    probability = lambda model: machine.run(
+        model, memory, target, jnp.array(STEPS), timesteps=STEPS
+    ).target_probs.sum()
+    products = dot_products(jax.make_jaxpr(jax.grad(probability))(model).jaxpr)
+    over_memory = [eqn for eqn in products if any(SIZE in var.aval.shape for var in eqn.invars)]
+    assert len(over_memory) > 10  # the mixtures and READ, both ways
+    for eqn in over_memory:
+        assert eqn.params["precision"] == (jax.lax.Precision.HIGHEST,) * 2, eqn
+
+
 def test_discrete_mode_keeps_everything_one_hot() -> None:
     model = machine.init(SMALL, jax.random.key(1))
     memory, target, _ = example(3)

@@ -151,7 +151,10 @@ def brute_force(module: Module, first: Array, second: Array) -> Array:
     size = first.shape[-1]
     table = np.array([[module.exact(a, b, size) for b in range(size)] for a in range(size)])
     indicator = jnp.asarray(table[:, :, None] == np.arange(size), dtype=first.dtype)
-    return jnp.einsum("...a,...b,abc->...c", first, second, indicator)
+    # Full float32 precision: a GPU's default TF32 would make the reference the imprecise side.
+    return jnp.einsum(
+        "...a,...b,abc->...c", first, second, indicator, precision=jax.lax.Precision.HIGHEST
+    )
 
 
 # --- the registry ------------------------------------------------------------------------
