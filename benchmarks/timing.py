@@ -28,11 +28,17 @@ def batch(size: int, batch_size: int, timesteps: int):
 
 
 def training_step(
-    size: int, noise: bool = True, module_names: tuple[str, ...] | None = None, package="nram"
+    size: int,
+    noise: bool = True,
+    module_names: tuple[str, ...] | None = None,
+    package="nram",
+    part: str = "step",
 ):
     """The trainer's step at the general defaults (C1, C2, renormalisation, entropy, gradient
     noise unless `noise` is False, as the four easy tasks train), B=32, R=4, width 50, T=10,
-    MLP, the paper's modules unless `module_names`. Returns (jitted step, its arguments)."""
+    MLP, the paper's modules unless `module_names`. Returns (jitted function, its arguments):
+    the whole step, or with `part` only its "forward" pass (the objective) or its "gradient"
+    (forward and backward, no optimiser)."""
     machine = importlib.import_module(f"{package}.machine")
     modules = importlib.import_module(f"{package}.modules")
     train = importlib.import_module(f"{package}.train")
@@ -45,10 +51,16 @@ def training_step(
         config = dataclasses.replace(config, noise=dataclasses.replace(config.noise, eta=0.0))
     settings = train.StepSettings.of(config)
     model = machine.init(config.machine, jax.random.key(0))
+    data = (*batch(size, 32, 10), jnp.asarray(0.03))
+    if part == "forward":
+        forward = lambda model, *rest: train.objective(model, *rest, 10, settings)[0]
+        return jax.jit(forward), (model, *data)
+    if part == "gradient":
+        gradient = eqx.filter_grad(train.objective, has_aux=True)
+        return jax.jit(lambda model, *rest: gradient(model, *rest, 10, settings)), (model, *data)
     opt_state = train.make_optimizer(settings).init(eqx.filter(model, eqx.is_array))
-    arguments = (model, opt_state, *batch(size, 32, 10), jnp.asarray(0.03))
     step = jax.jit(lambda model, opt, *rest: train.train_step(model, opt, *rest, 10, settings))
-    return step, arguments
+    return step, (model, opt_state, *data)
 
 
 def median_ms(function, arguments, repeats: int) -> float:
