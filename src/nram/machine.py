@@ -17,6 +17,7 @@ written here and batches come from `vmap` (`run_batch`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import NamedTuple
@@ -186,6 +187,9 @@ class Outcome(NamedTuple):
 mix = partial(jnp.matmul, precision=jax.lax.Precision.HIGHEST)
 
 
+Tidy = Callable[[Array], Array]  # renormalise forward, clip the gradient backward
+
+
 @jax.custom_vjp
 def read(address: Array, memory: Array) -> Array:
     """READ(p) = Mem^T p: the expected content of the cell p points to."""
@@ -211,7 +215,7 @@ def write(address: Array, value: Array, memory: Array) -> Array:
 
 
 def module_output(
-    module: Module, arguments: list[Array], memory: Array, safe, zero: Array
+    module: Module, arguments: list[Array], memory: Array, safe: Tidy, zero: Array
 ) -> tuple[Array, Array]:
     """One module's output (Eq. 2, or READ/WRITE) and the memory after it."""
     if module.kind == "read":
@@ -227,12 +231,13 @@ def module_output(
 def module_chain(
     modules: tuple[Module, ...],
     rows: tuple[tuple[int, ...], ...],
-    safe,
+    safe: Tidy,
     custom_backward: bool = True,
-):
+) -> Callable[[Array, Array, Array], tuple[Array, Array, list[list[Array]]]]:
     """Eq. 1 and 2 for every module of a timestep in turn, as a function
     (selectors, registers, memory) -> (values, memory, arguments): values = [registers;
-    outputs], and rows[i] are module i's rows of `selectors`.
+    outputs], and rows[i] are module i's rows of `selectors`, which must give weight 0 to
+    the outputs of the module itself and later ones (`Layout.padded_argument_logits`).
 
     Its backward pass is written by hand (`custom_backward=False` leaves it to autodiff, for
     the tests). Autodiff keeps one version of the values buffer per module, to differentiate
@@ -247,6 +252,8 @@ def module_chain(
     def apply(selectors, registers, memory, keep_pullbacks: bool):
         size = memory.shape[-1]
         zero = jax.nn.one_hot(0, size, dtype=memory.dtype)
+        # Registers, then module outputs as they are computed: a module's selectors are zero
+        # on the rows not yet filled, so every argument is one product with the whole buffer.
         values = jnp.concatenate([registers, jnp.zeros((len(modules), size), memory.dtype)])
         arguments, pullbacks = [], []
         for index, module in enumerate(modules):
@@ -275,7 +282,7 @@ def module_chain(
         selectors, values, pullbacks = residuals
         values_gradient, memory_gradient, arguments_gradient = cotangents
         register_count = values.shape[0] - len(modules)
-        row_gradients: list[Array] = [None] * selectors.shape[0]  # type: ignore[list-item]
+        row_gradients: dict[int, Array] = {}
         for index in reversed(range(len(modules))):  # later modules first, as autodiff would
             output_gradient = values_gradient[register_count + index]
             own, memory_gradient = pullbacks[index]((output_gradient, memory_gradient))
@@ -286,7 +293,8 @@ def module_chain(
                 # The mixture's gradient with respect to the values: an outer product.
                 values_gradient = values_gradient + selectors[row][:, None] * gradient[None, :]
         # ... and with respect to every selector row at once, from the final buffer.
-        selectors_gradient = mix(jnp.stack(row_gradients), values.T)
+        every_row = jnp.stack([row_gradients[row] for row in range(selectors.shape[0])])
+        selectors_gradient = mix(every_row, values.T)
         return selectors_gradient, values_gradient[:register_count], memory_gradient
 
     chain_with_backward = jax.custom_vjp(chain)
