@@ -9,7 +9,7 @@ from conftest import TINY
 from nram import config, evaluate
 
 
-@pytest.mark.parametrize(("stretch", "beyond"), [(1, []), (2, [2]), (7, [4, 7])])
+@pytest.mark.parametrize(("stretch", "beyond"), [(1, []), (2, [2]), (3, [2, 3]), (7, [2, 4, 7])])
 def test_solved_checks_the_training_sizes_then_the_stretched_ones(
     monkeypatch: pytest.MonkeyPatch, stretch: int, beyond: list[int]
 ) -> None:

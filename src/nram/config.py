@@ -77,10 +77,10 @@ class Numerics:
 class Evaluation:
     every: int = 50  # at the top level, check "solved" every this many steps
     examples: int = 32  # examples per difficulty in that check, fuzzy and discretised
-    # That check also asks for error 0 at stretch x the top difficulty and at ceil(stretch / 2)
-    # x it (M and T scaled): a fuzzy program can be exact at the training sizes and drift on
-    # longer runs (README). 7 puts it past 100 for the easy tasks; at 4, two of ten models
-    # still drifted at 100. 1: the training sizes only.
+    # That check also asks for error 0 at 2x, ceil(stretch / 2)x and stretch x the top
+    # difficulty (M and T scaled): a fuzzy program can be exact at the training sizes and
+    # drift on longer runs (README). 7 puts it past 100 for the easy tasks; at 4, two of ten
+    # models still drifted at 100. 1: the training sizes only.
     stretch: int = 7
 
 
