@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import re
 import statistics
 import subprocess
@@ -22,6 +21,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from nram import use_single_threaded_xla
+
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("revision", help="a git revision, e.g. HEAD~1")
 parser.add_argument("--size", type=int, default=12, help="M (default 12)")
@@ -29,9 +30,7 @@ parser.add_argument("--rounds", type=int, default=8)
 parser.add_argument("--steps", type=int, default=30, help="timed steps per round")
 parser.add_argument("--no-noise", action="store_true", help="gradient noise off")
 args = parser.parse_args()
-os.environ.setdefault(
-    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-)
+use_single_threaded_xla()
 
 from timing import interleaved, training_step  # noqa: E402
 

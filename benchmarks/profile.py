@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import re
 import tempfile
 from pathlib import Path
+
+from nram import use_single_threaded_xla
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--size", type=int, default=12, help="M (default 12)")
@@ -28,9 +29,7 @@ parser.add_argument("--steps", type=int, default=20, help="traced steps")
 parser.add_argument("--top", type=int, default=20, help="rows per table")
 parser.add_argument("--no-noise", action="store_true", help="gradient noise off")
 args = parser.parse_args()
-os.environ.setdefault(
-    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-)
+use_single_threaded_xla()
 
 import jax  # noqa: E402
 from timing import interleaved, training_step  # noqa: E402

@@ -19,6 +19,8 @@ import argparse
 import os
 import sys
 
+from nram import use_single_threaded_xla
+
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--multi-thread", action="store_true", help="let XLA use every core")
 parser.add_argument("--repeats", type=int, default=20, help="timed calls per median")
@@ -26,9 +28,7 @@ parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (t
 parser.add_argument("--skip-large", action="store_true", help="only the training steps")
 args = parser.parse_args()
 if not args.multi_thread:
-    os.environ.setdefault(
-        "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-    )
+    use_single_threaded_xla()
 
 import jax  # noqa: E402
 from timing import batch, interleaved, median_ms, training_step  # noqa: E402

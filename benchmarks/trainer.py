@@ -10,13 +10,12 @@ runs first); the run directory is a temporary one and nothing is saved.
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 
-os.environ.setdefault(
-    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-)
+from nram import use_single_threaded_xla
+
+use_single_threaded_xla()
 
 from nram import config, train  # noqa: E402
 

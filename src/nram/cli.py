@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from nram import __version__
+from nram import __version__, use_single_threaded_xla
 
 EPILOG = """examples:
   nram train copy --seed 1                  train Copy with the defaults
@@ -23,16 +23,6 @@ EPILOG = """examples:
   nram program runs/copy-seed1
   nram sweep copy --seeds 10
 """
-
-
-def _configure_xla() -> None:
-    """One single-threaded XLA process per core was the faster use of this 2-core machine
-    (TRAINING-NOTES); a user's own XLA_FLAGS win."""
-    import os
-
-    os.environ.setdefault(
-        "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-    )
 
 
 # --- train -------------------------------------------------------------------------------
@@ -254,7 +244,7 @@ def _optional_module(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    _configure_xla()
+    use_single_threaded_xla()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Single-threaded XLA in every worker; must be in the environment before JAX starts there.
-XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+from nram import SINGLE_THREADED_XLA, use_single_threaded_xla
 
 # How a run can end for good; "interrupted" is not among them (the run resumes next time).
 FINAL_REASONS = frozenset({"solved", "steps", "time", "plateau", "diverged"})
@@ -93,7 +92,7 @@ def needs_work(job: Job) -> bool:
 
 def execute(job: Job) -> Outcome:
     """Train, resume or evaluate one run; in a worker process (or in-process)."""
-    os.environ.setdefault("XLA_FLAGS", XLA_FLAGS)
+    use_single_threaded_xla()
     # Idle pool workers ignore Ctrl-C (see _start_worker); a working one saves and returns.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.process_time()
@@ -189,7 +188,7 @@ def _start_worker() -> None:
     worker ignores it (execute() turns it back on while a run trains). If the sweep process
     dies without a Ctrl-C (killed), the worker saves its run and exits instead of training on
     unseen, racing the next invocation of the sweep for the same run directory."""
-    os.environ.setdefault("XLA_FLAGS", XLA_FLAGS)
+    use_single_threaded_xla()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
 
@@ -278,7 +277,7 @@ def run_ray(
         else:
             ray.init(address=address)
     remote = ray.remote(execute).options(
-        num_cpus=1, runtime_env={"env_vars": {"XLA_FLAGS": XLA_FLAGS}}
+        num_cpus=1, runtime_env={"env_vars": {"XLA_FLAGS": SINGLE_THREADED_XLA}}
     )
     pending: dict[Any, Job] = {}
     completed = True
