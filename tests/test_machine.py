@@ -246,7 +246,8 @@ def test_the_modules_hand_written_backward_pass_equals_autodiff() -> None:
         logits = jnp.asarray(rng.normal(size=layout.size))
         registers = jax.nn.softmax(jnp.asarray(rng.normal(size=(3, size))))
         memory = jax.nn.softmax(jnp.asarray(rng.normal(size=(size, size))))
-        weights = jnp.asarray(rng.normal(size=(layout.values + size + 2 * len(modules), size)))
+        output_rows = layout.values + size + sum(layout.arities)  # values, memory, arguments
+        weights = jnp.asarray(rng.normal(size=(output_rows, size)))
 
         def gradients(custom_backward: bool) -> tuple[jax.Array, ...]:
             chain = machine.module_chain(modules, layout.argument_rows, safe, custom_backward)
@@ -256,7 +257,7 @@ def test_the_modules_hand_written_backward_pass_equals_autodiff() -> None:
                 values, memory, arguments = chain(selectors, registers, memory)
                 flat = [a for own in arguments for a in own]
                 outputs = jnp.concatenate([values, memory, jnp.stack(flat)])
-                return jnp.sum(weights[: len(outputs)] * outputs**2)
+                return jnp.sum(weights * outputs**2)
 
             return jax.grad(objective, argnums=(0, 1, 2))(logits, registers, memory)
 
