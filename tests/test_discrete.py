@@ -18,7 +18,7 @@ from nram import discrete, loss, machine, program, tasks
 from nram.machine import MachineConfig
 from nram.modules import PAPER_MODULES, sequence
 
-TRACES = Path(__file__).resolve().parents[2] / "shared" / "paper-traces.json"
+TRACES = Path(__file__).resolve().parent / "data" / "paper_traces.json"
 
 # The paper's Copy circuit (§4.6 and footnote 8), reconstructed from its Table 2. From step 2
 # on: r3 trails r4 by one step, r4 <- MIN(r3 + 1, r2) advances every other step and stops at

@@ -8,7 +8,6 @@ target, the task's ``solve`` and the decoder are three independent readings that
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -222,20 +221,13 @@ def check_instance(
 # --- the paper's traces ----------------------------------------------------------------------
 
 
-def _traces_path() -> Path:
-    shared = os.environ.get("NRAM_SHARED")
-    root = Path(shared) if shared else Path(__file__).resolve().parents[2] / "shared"
-    return root / "paper-traces.json"
+TRACES = Path(__file__).resolve().parent / "data" / "paper_traces.json"
 
 
 def _traces() -> list[dict]:
-    path = _traces_path()
-    return json.loads(path.read_text())["traces"] if path.exists() else []
+    return json.loads(TRACES.read_text())["traces"]
 
 
-@pytest.mark.skipif(
-    not _traces_path().exists(), reason=f"paper traces not found at {_traces_path()}"
-)
 @pytest.mark.parametrize("trace", _traces(), ids=lambda t: f"{t['task']}-{t['paper_table']}")
 def test_paper_trace_is_a_valid_instance(trace: dict) -> None:
     task = tasks.get(trace["task"])
@@ -263,8 +255,7 @@ def test_trace_masks_match_the_papers_notes() -> None:
         "swap": list(range(2, 14)),
     }
     traces = _traces()
-    if not traces:
-        pytest.skip(f"paper traces not found at {_traces_path()}")
+    assert sorted(trace["task"] for trace in traces) == sorted(expected)
     for trace in traces:
         mask = tasks.get(trace["task"]).mask(np.array(trace["initial_memory"]), trace["difficulty"])
         assert np.flatnonzero(mask).tolist() == expected[trace["task"]]
