@@ -397,7 +397,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "controller's circuits are listed per zero-pattern of the registers; `r_i <- r_i` and "
         "dead modules are left out.",
     )
-    parser.add_argument("run", help="a run directory")
+    parser.add_argument(
+        "run",
+        nargs="?",
+        help="a run directory; with --check, a program file (default: the shipped program)",
+    )
+    parser.add_argument(
+        "--check",
+        metavar="TASK",
+        help="run a hand-written program (nram.programs) on fresh examples of TASK at 1..n_max, "
+        "2 and 10 x n_max and n = 1000, M scaled, and print its error per difficulty",
+    )
     parser.add_argument("--checkpoint", default="best", choices=["best", "latest"])
     parser.add_argument(
         "--difficulty",
@@ -405,7 +415,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         help="difficulty of the sample inputs (may repeat; default 1..max)",
     )
-    parser.add_argument("--examples", type=int, default=10, help="sample inputs per difficulty")
+    parser.add_argument(
+        "--examples",
+        type=int,
+        help="sample inputs per difficulty (default 10; with --check, 100)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample inputs")
     parser.add_argument(
         "--all", action="store_true", help="also print the circuits of zero-patterns never reached"
@@ -417,11 +431,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_program(args: argparse.Namespace) -> int:
     from nram import evaluate, tasks, train
 
+    if args.examples is not None and args.examples < 1:
+        raise ValueError(f"--examples must be >= 1, got {args.examples}")
+    if args.check:
+        return check_program(args)
+    if not args.run:
+        raise ValueError("name a run directory (nram program RUN) or --check TASK")
+    args.examples = args.examples or 10
     model, config = train.load_model(args.run, args.checkpoint)
     task = tasks.get(config.task)
     difficulties = args.difficulty or list(range(task.min_difficulty, config.max_difficulty + 1))
-    if args.examples < 1:
-        raise ValueError(f"--examples must be >= 1, got {args.examples}")
     rng = np.random.default_rng(args.seed)
     memories, horizons = [], []
     for difficulty in difficulties:
@@ -450,6 +469,41 @@ def run_program(args: argparse.Namespace) -> int:
         with open(args.dot, "w") as handle:
             handle.write(to_dot(blocks, machine.modules, registers))
         print(f"# DOT written to {args.dot}")
+    return 0
+
+
+def check_program(args: argparse.Namespace) -> int:
+    """`nram program --check TASK [FILE]`: a program's error per difficulty."""
+    from pathlib import Path
+
+    from nram import config as configuration
+    from nram import evaluate, programs, tasks
+
+    task = tasks.get(args.check)
+    if args.run:
+        path = Path(args.run)
+        if not path.is_file():
+            raise ValueError(f"no program file {path}")
+        program = programs.load(path.read_text(), path.stem, task.name)
+    else:
+        program = programs.get(task.name)
+    top = configuration.resolve(task.name).max_difficulty
+    difficulties = args.difficulty or [
+        *range(task.min_difficulty, top + 1),
+        2 * top,
+        10 * top,
+        1000,
+    ]
+    examples = args.examples or 100
+    report = programs.check(
+        program, difficulties, examples=examples, rng=np.random.default_rng(args.seed)
+    )
+    config = program.config
+    print(
+        f"# program {program.name}: {config.registers} registers, module sequence x "
+        f"{config.repeat}, {programs.describe_horizon(program.horizon)}"
+    )
+    print(evaluate.format_table(report))
     return 0
 
 
