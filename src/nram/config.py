@@ -18,11 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from nram.curriculum import CurriculumConfig
+from nram.errors import ConfigError, NramError
 from nram.machine import MachineConfig
-
-
-class ConfigError(ValueError):
-    """A setting that does not exist or does not parse; the message says what would."""
 
 
 @dataclass(frozen=True)
@@ -255,7 +252,7 @@ def set_value(config: Any, dotted: str, value: Any, *, from_text: bool, prefix: 
 def _replace(config: Any, name: str, value: Any) -> Any:
     try:
         return replace(config, **{name: value})
-    except ValueError as error:  # a section's own validation (e.g. MachineConfig)
+    except NramError as error:  # a section's own validation (e.g. an unknown module)
         raise ConfigError(str(error)) from None
 
 

@@ -30,6 +30,7 @@ from jax import Array
 
 from nram import controller as controllers
 from nram import modules as registry
+from nram.errors import ConfigError
 from nram.modules import PAPER_MODULES, Module
 from nram.numerics import clip_gradient, entropy, materialise, tidy
 
@@ -48,12 +49,12 @@ class MachineConfig:
 
     def __post_init__(self) -> None:
         if self.registers < 1:
-            raise ValueError(f"registers must be >= 1, got {self.registers}")
+            raise ConfigError(f"registers must be >= 1, got {self.registers}")
         if self.controller not in controllers.CONTROLLERS:
             valid = ", ".join(controllers.CONTROLLERS)
-            raise ValueError(f"unknown controller {self.controller!r}; valid: {valid}")
+            raise ConfigError(f"unknown controller {self.controller!r}; valid: {valid}")
         if self.width < 1:
-            raise ValueError(f"width must be >= 1, got {self.width}")
+            raise ConfigError(f"width must be >= 1, got {self.width}")
         registry.sequence(self.modules, self.repeat)  # unknown names fail here, clearly
 
 

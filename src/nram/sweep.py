@@ -445,9 +445,9 @@ def run_sweep(
     cache = str(Path(compile_cache).resolve()) if compile_cache else None
     workers = workers or os.cpu_count() or 1
     if workers < 1:
-        raise ValueError(f"--workers must be >= 1, got {workers}")
+        raise ConfigError(f"--workers must be >= 1, got {workers}")
     if backend not in ("local", "ray"):
-        raise ValueError(f"unknown backend {backend!r}; valid backends: local, ray")
+        raise ConfigError(f"unknown backend {backend!r}; valid backends: local, ray")
     lock = claim_sweep_dir(spec, sweep_dir)
     started = time.perf_counter()
     try:
@@ -770,9 +770,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     if args.max_runs is not None and args.max_runs < 0:
-        raise ValueError(f"--max-runs must be >= 0, got {args.max_runs}")
+        raise ConfigError(f"--max-runs must be >= 0, got {args.max_runs}")
     if args.eval_examples < 1:
-        raise ValueError(f"--eval-examples must be >= 1, got {args.eval_examples}")
+        raise ConfigError(f"--eval-examples must be >= 1, got {args.eval_examples}")
     spec = build_spec(
         args.task,
         sweep_file=args.sweep_file,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from nram import SINGLE_THREADED_XLA, use_single_threaded_xla
+from nram.errors import NramError
 
 # How a run can end for good; "interrupted" is not among them (the run resumes next time).
 FINAL_REASONS = frozenset({"solved", "steps", "time", "plateau", "diverged"})
@@ -268,7 +269,7 @@ def run_ray(
     try:
         import ray
     except ImportError:
-        raise ValueError("the ray backend needs Ray: pip install 'nram[ray]'") from None
+        raise NramError("the ray backend needs Ray: pip install 'nram[ray]'") from None
 
     started_here = not ray.is_initialized()
     if started_here:

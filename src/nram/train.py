@@ -39,12 +39,8 @@ from nram import checkpoint, evaluate, loss, machine, tasks
 from nram import config as configuration
 from nram.config import TrainConfig
 from nram.curriculum import Curriculum
+from nram.errors import RunError
 from nram.machine import NRAM
-
-
-class RunError(ValueError):
-    """A run directory that cannot be used as asked (exists already, missing, ...)."""
-
 
 # --- the jitted step ---------------------------------------------------------------------
 

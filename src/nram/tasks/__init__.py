@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from nram.errors import TaskError
 from nram.tasks.arrays import Access, Copy, Increment, Permutation, Reverse, Swap
 from nram.tasks.base import Batch, Example, Task
 from nram.tasks.lists import ListK, ListSearch
@@ -36,7 +37,7 @@ def get(name: str) -> Task:
     try:
         return _TASKS[name]
     except KeyError:
-        raise ValueError(f"unknown task {name!r}; valid tasks: {', '.join(NAMES)}") from None
+        raise TaskError(f"unknown task {name!r}; valid tasks: {', '.join(NAMES)}") from None
 
 
 __all__ = ["NAMES", "Batch", "Example", "Task", "get"]

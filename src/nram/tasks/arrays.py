@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nram.errors import TaskError
 from nram.tasks.base import Task, batch_rows, random_permutations
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -67,7 +68,7 @@ class Increment(Task):
             if memory[address] == 0:
                 return
             memory[address] = (memory[address] + 1) % memory.size
-        raise ValueError("increment: the array has no NULL terminator")
+        raise TaskError("increment: the array has no NULL terminator")
 
     def _scored_cells(self, memory: np.ndarray, difficulty: int) -> np.ndarray:
         return np.arange(difficulty)

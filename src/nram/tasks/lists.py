@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nram.errors import TaskError
 from nram.tasks.base import Task, batch_rows, place_blocks
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -48,7 +49,7 @@ def walk(memory: np.ndarray, hops: int) -> int:
     for _ in range(hops):
         node = memory[node]
         if node == 0:
-            raise ValueError("list is shorter than the requested number of hops")
+            raise TaskError("list is shorter than the requested number of hops")
     return int(node)
 
 
@@ -111,7 +112,7 @@ class ListSearch(Task):
                 memory[OUT_CELL] = node
                 return
             node = memory[node]
-        raise ValueError(f"listsearch: no node with value {wanted} on the list")
+        raise TaskError(f"listsearch: no node with value {wanted} on the list")
 
     def _scored_cells(self, memory: np.ndarray, difficulty: int) -> np.ndarray:
         return np.array([OUT_CELL])
