@@ -71,10 +71,11 @@ def _default_run_dir(task: str, seed: int) -> Path:
 def run_train(args: argparse.Namespace) -> int:
     from nram import config as configuration
     from nram import train
+    from nram.rundir import RunDirectory
 
     if args.resume:
         run_dir = Path(args.resume)
-        saved = train.read_config(run_dir)
+        saved = RunDirectory(run_dir).read_config()
         if args.task and args.task != saved.task:
             raise configuration.ConfigError(
                 f"{run_dir} trains {saved.task}, not {args.task}; omit TASK with --resume"
