@@ -64,7 +64,7 @@ class Entropy:
 
 
 @dataclass(frozen=True)
-class Numerics:
+class NumericsSettings:
     renormalise: bool = True
     log_eps: float = 1e-6  # every log is log(max(x, log_eps))
     loss: str = "expected"  # "expected" (the paper's) or "footnote"
@@ -106,7 +106,7 @@ class TrainConfig:
     clip: Clip = field(default_factory=Clip)
     noise: Noise = field(default_factory=Noise)
     entropy: Entropy = field(default_factory=Entropy)
-    numerics: Numerics = field(default_factory=Numerics)
+    numerics: NumericsSettings = field(default_factory=NumericsSettings)
     curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
     evaluation: Evaluation = field(default_factory=Evaluation)
 

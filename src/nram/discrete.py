@@ -312,7 +312,7 @@ def run(model: NRAM, memory: Sequence[int], horizon: int, *, record: bool = Fals
 # --- evaluation ----------------------------------------------------------------------------
 
 
-def evaluate(
+def measure_on_integers(
     model: NRAM,
     config: TrainConfig,
     difficulties: list[int],
@@ -322,7 +322,7 @@ def evaluate(
     memory_size: int | None = None,
     timesteps: int | None = None,
 ) -> list[DifficultyResult]:
-    """`evaluate.evaluate(..., discrete=True)` on the integer machine: any M, no compilation.
+    """`evaluate.measure(..., discrete=True)` on the integer machine: any M, no compilation.
 
     M(n) and T(n) are scaled as there (`memory_size_for`, `config.horizon`) unless given."""
     task = tasks.get(config.task)
