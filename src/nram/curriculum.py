@@ -1,4 +1,4 @@
-"""The curriculum of Appendix B (Zaremba & Sutskever 2014; SPEC §2).
+"""The curriculum of Appendix B (Zaremba & Sutskever 2014; docs/spec.md §9).
 
 A level D starts at the task's easiest difficulty. Every example of a batch draws its own
 difficulty d, with e ~ Geometric(1/2) on {0, 1, 2, ...} drawn afresh for each example:

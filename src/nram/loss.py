@@ -1,6 +1,6 @@
 """The training loss, the read-out at test time, and the paper's error metric.
 
-The loss (SPEC §1) is the expected negative log-likelihood of the scored cells under the
+The loss (docs/spec.md §8) is the expected negative log-likelihood of the scored cells under the
 halting distribution:
 
     L = - sum_t p_t sum_{i in mask} log(max(Mem^(t)[i, y_i], eps))

@@ -1,6 +1,6 @@
 """The differentiable machine: registers, memory and modules driven by a controller (Eq. 1-3).
 
-One timestep, exactly as in the paper (SPEC §1):
+One timestep, exactly as in the paper (docs/spec.md §5):
 
 1. the controller reads P(r_i = 0) for every register, and nothing else;
 2. module i takes each of its arguments as a softmax-weighted average over
@@ -304,8 +304,8 @@ def module_chain(
 
 
 def may_read_out(finish: Array, time: Array, horizon: Array) -> Array:
-    """Whether the memory after step `time` may be read out (spec §3): f_t >= 0.5 inside the
-    horizon, or the horizon's last step. The read-out is the first such step."""
+    """Whether the memory after step `time` may be read out (docs/spec.md §10): f_t >= 0.5
+    inside the horizon, or the horizon's last step. The read-out is the first such step."""
     return ((finish >= 0.5) & (time < horizon)) | (time == horizon - 1)
 
 
@@ -399,7 +399,7 @@ def run(
 
     initial_memory = jax.nn.one_hot(memory, size, dtype=dtype)
     initial = (
-        jnp.broadcast_to(zero, (register_count, size)),  # registers start at 0 (SPEC decision)
+        jnp.broadcast_to(zero, (register_count, size)),  # registers start at 0 (docs/spec.md §2)
         initial_memory,
         model.controller.initial_state(),
         jnp.ones((), dtype),

@@ -219,7 +219,7 @@ register("le", 2, lambda a, b, m: int(a <= b), _less_equal)
 register("eq", 2, lambda a, b, m: int(a == b), _equal)
 register("min", 2, lambda a, b, m: min(a, b), _minimum)
 register("max", 2, lambda a, b, m: max(a, b), _maximum)
-# WRITE returns ZERO (SPEC decision).
+# WRITE returns ZERO (docs/spec.md §3).
 _REGISTRY["write"] = Module("write", 2, lambda a, b, m: 0, _unused, kind="write")
 
 PAPER_MODULES: tuple[str, ...] = (

@@ -1,4 +1,4 @@
-"""The ten tasks of the paper (Appendix A; SPEC §4), by name.
+"""The ten tasks of the paper (Appendix A; docs/spec.md §13), by name.
 
 ``get("copy").sample(rng, difficulty=5, memory_size=12)`` gives one ``Example``;
 ``get("copy").sample_batch(rng, np.array([1, 3, 5]), 12)`` a ``Batch`` for the machine.

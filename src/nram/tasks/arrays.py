@@ -1,4 +1,4 @@
-"""The six array tasks: Access, Increment, Copy, Reverse, Swap, Permutation (SPEC §4).
+"""The six array tasks: Access, Increment, Copy, Reverse, Swap, Permutation (docs/spec.md §13).
 
 Each lays out one array A of n elements (uniform in {1..M-1} unless stated) next to a few
 header cells; cells outside the layout are 0. Samplers draw a full (B, M) block of random

@@ -1,7 +1,7 @@
 """What every task shares: the example/batch containers, the validation, and the samplers'
 vectorised building blocks (random permutations, non-overlapping node placement).
 
-A task is a small object with three pieces of knowledge (SPEC §4):
+A task is a small object with three pieces of knowledge (docs/spec.md §13):
 
 * its layout — ``_sample_batch`` draws a batch of initial memories, their targets and masks
   for a vector of difficulties, all rows in one memory size;
@@ -108,7 +108,7 @@ class Task:
     # --- the public API -------------------------------------------------------------------
 
     def min_memory(self, difficulty: int) -> int:
-        """Smallest memory_size an example of this difficulty fits in (SPEC §4's last column)."""
+        """Smallest memory_size an example of this difficulty fits in (docs/spec.md §13)."""
         return self._min_memory(self._check_difficulty(difficulty))
 
     def max_difficulty(self, memory_size: int) -> int:
@@ -157,8 +157,9 @@ class Task:
     def solve(self, memory: np.ndarray) -> np.ndarray:
         """The final memory after running the task's algorithm on ``memory`` (not modified).
 
-        Works on any memory laid out per SPEC §4, whoever made it; raises ``TaskError`` when
-        the algorithm cannot finish (no terminator, a cyclic list, a missing value).
+        Works on any memory laid out per docs/spec.md §13, whoever made it; raises
+        ``TaskError`` when the algorithm cannot finish (no terminator, a cyclic list, a missing
+        value).
         """
         memory = self._check_memory(memory)
         self._run(memory)

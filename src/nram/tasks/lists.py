@@ -1,4 +1,4 @@
-"""The linked-list tasks: ListK and ListSearch (SPEC §4).
+"""The linked-list tasks: ListK and ListSearch (docs/spec.md §13).
 
 Layout: ``head, x, out=0`` in cells 0..2, then n nodes of two adjacent cells (next, value) at
 uniformly random non-overlapping places in cells >= 3, in random order; the last node's next

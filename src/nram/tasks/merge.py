@@ -1,4 +1,4 @@
-"""Merge (SPEC §4): merge two sorted arrays, each closed by a guardian.
+"""Merge (docs/spec.md §13): merge two sorted arrays, each closed by a guardian.
 
 Layout: ``a, b, o, A, G, B, G`` with a = 3, b = a + len(A) + 1, o = b + len(B) + 1; A and B
 sorted non-decreasing with elements in {1..M-2}, so the guardian G = M-1 is larger than every

@@ -1,4 +1,4 @@
-"""WalkBST (SPEC §4): follow a path of left/right turns down a binary search tree.
+"""WalkBST (docs/spec.md §13): follow a path of left/right turns down a binary search tree.
 
 Layout: ``root, out=0, d_1..d_k, 0`` then n nodes of three adjacent cells (value, left, right)
 at uniformly random non-overlapping places after the path's terminator, in random order;
