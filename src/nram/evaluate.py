@@ -161,14 +161,13 @@ def solved(
     model: NRAM, config: TrainConfig, rng: np.random.Generator, examples: int
 ) -> tuple[bool, float]:
     """Error 0 at every difficulty up to the maximum, fuzzy and discretised (the project's
-    definition of solved), and then, if `evaluation.stretch` > 1, also at 2x, ceil(stretch / 2)x
-    and stretch x the maximum (those up to stretch), with M and T scaled.
-    Returns (solved, worst error seen)."""
+    definition of solved, docs/spec.md §15), and then, if `evaluation.stretch` > 1, also at
+    2x, ceil(stretch / 2)x and stretch x the maximum (those up to stretch), with M and T
+    scaled. Returns (solved, worst error seen)."""
     task = tasks.get(config.task)
     checks = [(list(range(task.min_difficulty, config.max_difficulty + 1)), config.memory_size)]
-    # Several sizes, because a program can be exact at the largest and wrong between: one
-    # Increment model stepped by 2 and wrapped round mod M (exact at 15 and 105, wrong at
-    # 20-70), another was wrong on 1-6% of examples at 20-90 and passed 60 and 105 (README).
+    # Several sizes, because a program can be exact at the largest and wrong in between
+    # (Increment models that wrap round mod M: docs/results.md).
     stretch = config.evaluation.stretch
     for factor in sorted({2, math.ceil(stretch / 2), stretch} & set(range(2, stretch + 1))):
         checks.append(([factor * config.max_difficulty], None))
