@@ -439,7 +439,9 @@ def train(
 
     clock = window_start = time.perf_counter()
     window_steps = 0
-    reason, worst = None, math.inf
+    # A resumed run may have nothing left to do (its steps or its time spent).
+    reason = stop_reason(config, trainer.progress, solved=False, at_top=trainer.at_top)
+    worst = math.inf
     try:
         while reason is None:
             # Step: one batch, one update (skipped if its loss or gradient is not finite).
