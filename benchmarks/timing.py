@@ -16,6 +16,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+TIMESTEPS = 10  # T of the benchmark's training step
+
 
 def batch(size: int, batch_size: int, timesteps: int):
     """Random (memory, target, mask, horizon): timing does not depend on the task."""
@@ -51,15 +53,20 @@ def training_step(
         config = dataclasses.replace(config, noise=dataclasses.replace(config.noise, eta=0.0))
     settings = train.StepSettings.of(config)
     model = machine.init(config.machine, jax.random.key(0))
-    data = (*batch(size, 32, 10), jnp.asarray(0.03))
+    examples, weight = batch(size, 32, TIMESTEPS), jnp.asarray(0.03)
+    if hasattr(train, "StepBatch"):
+        settings = dataclasses.replace(settings, timesteps=TIMESTEPS)
+        data, static = (train.StepBatch(*examples), weight), (settings,)
+    else:  # a revision from before the step took a named batch (compare.py)
+        data, static = (*examples, weight), (TIMESTEPS, settings)
     if part == "forward":
-        forward = lambda model, *rest: train.objective(model, *rest, 10, settings)[0]
+        forward = lambda model, *rest: train.objective(model, *rest, *static)[0]
         return jax.jit(forward), (model, *data)
     if part == "gradient":
         gradient = eqx.filter_grad(train.objective, has_aux=True)
-        return jax.jit(lambda model, *rest: gradient(model, *rest, 10, settings)), (model, *data)
+        return jax.jit(lambda model, *rest: gradient(model, *rest, *static)), (model, *data)
     opt_state = train.make_optimizer(settings).init(eqx.filter(model, eqx.is_array))
-    step = jax.jit(lambda model, opt, *rest: train.train_step(model, opt, *rest, 10, settings))
+    step = jax.jit(lambda model, opt, *rest: train.train_step(model, opt, *rest, *static))
     return step, (model, opt_state, *data)
 
 

@@ -35,6 +35,6 @@ for task in args.tasks.split(","):
             trainer.step()
         seconds = time.perf_counter() - start
     print(
-        f"{task:<10} {resolved.memory_size:>4} {trainer.timesteps:>4} "
+        f"{task:<10} {resolved.memory_size:>4} {trainer.settings.timesteps:>4} "
         f"{args.steps / seconds:>8.1f} {1e3 * seconds / args.steps:>8.2f}"
     )

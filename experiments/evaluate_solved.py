@@ -1,6 +1,6 @@
 """One results-table row per sweep: every solved run evaluated at n_max, 50 and 100 on 50
 fresh examples each (`nram eval`), fuzzy and discretised; the worst error over the solved
-runs is reported, as in the README's table.
+runs is reported, as in docs/results.md's table.
 
     python experiments/evaluate_solved.py SWEEP_DIR...
 """

@@ -2,7 +2,7 @@
 # The five hard tasks with the defaults: SEEDS seeds each, LIMIT seconds of training per run,
 # two runs side by side (one per core). EXTRA settings are passed on, e.g. restart_after=0.
 #   bash experiments/hard_tasks.sh OUT [LIMIT] [SEEDS] [EXTRA=VALUE ...]
-#   python experiments/hard_summary.py OUT/hard-*     # the README's columns
+#   python experiments/hard_summary.py OUT/hard-*     # the columns in docs/results.md
 set -eu
 out=${1:?usage: hard_tasks.sh OUT [LIMIT_SECONDS] [SEEDS] [NAME=VALUE ...]}
 limit=${2:-420}

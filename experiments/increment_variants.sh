@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Does any one change raise Increment's odds? Each variant trains seeds 10-17 for one attempt
 # of 1500 steps (no restarts), two runs side by side; a seed either solves in that attempt
-# or not. The README's table of Increment variants comes from the summaries (the LSTM and
-# no-curriculum variants were stopped part-way there; the README says where).
+# or not. The table of Increment variants in docs/results.md comes from the summaries (the
+# LSTM and no-curriculum variants were stopped part-way there; the table says where).
 #   bash experiments/increment_variants.sh OUT
 #   grep -h '^| ' OUT/*.log                  # one row per variant
 set -eu

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from nram import cli
+from nram import config as configuration
 
 
 def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
@@ -80,6 +81,38 @@ def test_bad_input_is_one_line_on_stderr(
     assert code == 2
     assert err.startswith("nram: error: ") and message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_bug_shows_its_traceback_and_bad_input_stays_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Only the project's own errors (NramError) become one line; a KeyError from a bug in a
+    handler propagates, so its traceback shows."""
+
+    def planted_bug(*args: object, **kwargs: object) -> None:
+        raise KeyError("planted")
+
+    monkeypatch.setattr(configuration, "resolve", planted_bug)
+    with pytest.raises(KeyError, match="planted"):
+        cli.main(["settings", "copy"])
+    assert capsys.readouterr().err == ""
+    monkeypatch.undo()
+    code, _, err = run(capsys, "settings", "nope")
+    assert code == 2 and err.startswith("nram: error: unknown task 'nope'")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_the_command_prints_a_bugs_traceback(tmp_path: Path) -> None:
+    plugin = tmp_path / "bug.py"
+    plugin.write_text("raise KeyError('planted')\n")
+    completed = subprocess.run(
+        [sys.executable, "-m", "nram", "--plugin", str(plugin), "settings", "copy"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 1
+    assert "Traceback" in completed.stderr and "KeyError: 'planted'" in completed.stderr
 
 
 def test_eval_refuses_a_difficulty_below_the_tasks_minimum(

@@ -19,7 +19,7 @@ def exact_distribution(
     e_offset: int = 0,
     clip_before_near: bool = False,
 ) -> np.ndarray:
-    """P(d) for d in [low, high] under SPEC §2's rule, computed by enumerating e.
+    """P(d) for d in [low, high] under docs/spec.md §9's rule, computed by enumerating e.
 
     The keyword arguments describe plausible wrong rules, to show the test rejects them.
     """

@@ -177,14 +177,14 @@ def record_registers(outcome: machine.Outcome, t: int) -> jax.Array:
     return outcome.record.registers[t].argmax(-1)
 
 
-def test_evaluate_reports_in_the_shape_of_evaluate() -> None:
+def test_measure_on_integers_reports_in_the_shape_of_measure() -> None:
     from nram import config as configuration
 
     config = configuration.resolve(
         "copy", assignments=["machine.width=16", "horizon.scale=2", "horizon.offset=1"]
     )
     model = discrete.mlp_model(paper_table(), config.machine)
-    results = discrete.evaluate(
+    results = discrete.measure_on_integers(
         model, config, [1, 5, 1000], examples=3, rng=np.random.default_rng(0)
     )
     assert [r.difficulty for r in results] == [1, 5, 1000]

@@ -18,7 +18,7 @@ def test_solved_checks_the_training_sizes_then_the_stretched_ones(
     asked: list[tuple[tuple[int, ...], int | None, bool]] = []
     wrong_at: set[int] = set()
 
-    def fake_evaluate(
+    def fake_measure(
         model: object,
         config: object,
         difficulties: list[int],
@@ -34,7 +34,7 @@ def test_solved_checks_the_training_sizes_then_the_stretched_ones(
             for d in difficulties
         ]
 
-    monkeypatch.setattr(evaluate, "evaluate", fake_evaluate)
+    monkeypatch.setattr(evaluate, "measure", fake_measure)
     rng = np.random.default_rng(0)
     assert evaluate.solved(None, settings, rng, examples=4) == (True, 0.0)
     training_sizes = tuple(range(1, top + 1))

@@ -32,7 +32,7 @@ def make_run(run_dir: Path) -> Path:
     )
     trainer = Trainer(config, run_dir)
     trainer.model = discrete.mlp_model(paper_table(), config.machine)
-    trainer.save("best.npz")
+    trainer.save("best")
     (run_dir / "config.json").write_text(json.dumps(configuration.as_dict(config)))
     return run_dir
 

@@ -20,7 +20,7 @@ import pytest
 
 from nram import sweep
 from nram.config import ConfigError
-from nram.sweep_backends import FINAL_REASONS
+from nram.train import FINAL_REASONS
 
 TINY = [
     "max_difficulty=3",

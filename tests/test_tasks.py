@@ -1,6 +1,6 @@
 """The ten tasks: paper traces, generated layouts, solvers, samplers and their errors.
 
-Every layout is checked by a decoder written here from SPEC §4 alone: it walks the memory,
+Every layout is checked by a decoder written here from docs/spec.md §13 alone: it walks the memory,
 asserts the layout's invariants, and computes the expected output itself. The generator's
 target, the task's ``solve`` and the decoder are three independent readings that must agree.
 """
@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from nram import tasks
 
-# --- SPEC §4, written out independently of the package -------------------------------------
+# --- docs/spec.md §13, written out independently of the package --------------------------
 
-SPEC_MIN_MEMORY: dict[str, Callable[[int], int]] = {
+LAYOUT_MIN_MEMORY: dict[str, Callable[[int], int]] = {
     "access": lambda n: n + 2,
     "increment": lambda n: max(n + 1, 3),
     "copy": lambda n: 2 * n + 1,
@@ -32,7 +32,7 @@ SPEC_MIN_MEMORY: dict[str, Callable[[int], int]] = {
     "merge": lambda n: 2 * n + 5,
     "walkbst": lambda n: 4 * n + 2,
 }
-SPEC_MIN_DIFFICULTY = {name: 2 if name in ("swap", "merge") else 1 for name in SPEC_MIN_MEMORY}
+LAYOUT_MIN_DIFFICULTY = {name: 2 if name in ("swap", "merge") else 1 for name in LAYOUT_MIN_MEMORY}
 TRASH_TASKS = ("listk", "listsearch", "walkbst")
 
 
@@ -470,13 +470,13 @@ def test_solve_rejects_memories_it_cannot_finish() -> None:
 @pytest.mark.parametrize("name", tasks.NAMES)
 def test_min_memory_and_max_difficulty_follow_the_spec(name: str) -> None:
     task = tasks.get(name)
-    assert task.min_difficulty == SPEC_MIN_DIFFICULTY[name]
+    assert task.min_difficulty == LAYOUT_MIN_DIFFICULTY[name]
     for difficulty in range(task.min_difficulty, 40):
-        assert task.min_memory(difficulty) == SPEC_MIN_MEMORY[name](difficulty)
-    smallest = SPEC_MIN_MEMORY[name](task.min_difficulty)
+        assert task.min_memory(difficulty) == LAYOUT_MIN_MEMORY[name](difficulty)
+    smallest = LAYOUT_MIN_MEMORY[name](task.min_difficulty)
     for memory_size in range(smallest, 120):
         fitting = [
-            n for n in range(task.min_difficulty, 130) if SPEC_MIN_MEMORY[name](n) <= memory_size
+            n for n in range(task.min_difficulty, 130) if LAYOUT_MIN_MEMORY[name](n) <= memory_size
         ]
         assert task.max_difficulty(memory_size) == max(fitting)
     if smallest > 2:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from conftest import TINY, tiny_config
 
-from nram import checkpoint, config, train
+from nram import checkpoint, config, errors, train
 
 
 def metric_lines(run_dir: Path) -> list[dict]:
@@ -60,7 +60,7 @@ def test_resume_gives_the_same_metrics_as_an_uninterrupted_run(
 
 
 def test_a_run_directory_is_never_overwritten(trained_run: Path) -> None:
-    with pytest.raises(train.RunError, match="exists and is not empty"):
+    with pytest.raises(errors.RunError, match="exists and is not empty"):
         train.train(tiny_config(steps=150), trained_run, progress_bar=False)
 
 
@@ -108,17 +108,9 @@ def test_a_non_finite_step_is_skipped(tmp_path: Path) -> None:
         trainer.model,
         trainer.model.controller.head.bias.at[0].set(jnp.nan),
     )
-    batch, horizons = trainer.sample()
+    _, batch = trainer.sample()
     model, opt_state, metrics = train.train_step(
-        poisoned,
-        trainer.opt_state,
-        jnp.asarray(batch.memory),
-        jnp.asarray(batch.target),
-        jnp.asarray(batch.mask),
-        jnp.asarray(horizons),
-        jnp.asarray(0.03),
-        trainer.timesteps,
-        trainer.settings,
+        poisoned, trainer.opt_state, batch, jnp.asarray(0.03), trainer.settings
     )
     assert not bool(metrics.finite)
     for new, old in zip(

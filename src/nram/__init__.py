@@ -4,8 +4,8 @@ import os
 
 __version__ = "0.1.0"
 
-# One single-threaded XLA process per core was the faster use of a 2-core machine
-# (TRAINING-NOTES): `nram`, its sweep workers and the benchmarks ask for it.
+# One single-threaded XLA process per core is the faster use of a small machine
+# (docs/speed.md): `nram`, its sweep workers and the benchmarks ask for it.
 SINGLE_THREADED_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 

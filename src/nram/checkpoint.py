@@ -18,11 +18,9 @@ from typing import Any
 import jax
 import numpy as np
 
+from nram.errors import CheckpointError
+
 FORMAT = "nram-checkpoint-1"
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that is missing, corrupted, truncated, or for another model."""
 
 
 def _is_key(leaf: Any) -> bool:

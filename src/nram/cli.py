@@ -1,7 +1,7 @@
 """The `nram` command: train, eval, trace, program, sweep.
 
-Every subcommand turns a bad input into one line on stderr that says what would be valid,
-and exit status 2 — never a traceback.
+Every subcommand turns a bad input (an `NramError`) into one line on stderr that says what
+would be valid, and exit status 2; any other exception is a bug and shows its traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from nram import __version__, use_single_threaded_xla
+from nram.errors import NramError
 
 EPILOG = """examples:
   nram train copy --seed 1                  train Copy with the defaults
@@ -70,10 +71,11 @@ def _default_run_dir(task: str, seed: int) -> Path:
 def run_train(args: argparse.Namespace) -> int:
     from nram import config as configuration
     from nram import train
+    from nram.rundir import RunDirectory
 
     if args.resume:
         run_dir = Path(args.resume)
-        saved = train.read_config(run_dir)
+        saved = RunDirectory(run_dir).read_config()
         if args.task and args.task != saved.task:
             raise configuration.ConfigError(
                 f"{run_dir} trains {saved.task}, not {args.task}; omit TASK with --resume"
@@ -155,9 +157,9 @@ def run_eval(args: argparse.Namespace) -> int:
     ]
     for difficulty in difficulties:
         if difficulty < task.min_difficulty:
-            raise ValueError(f"{config.task} difficulties start at {task.min_difficulty}")
+            raise NramError(f"{config.task} difficulties start at {task.min_difficulty}")
     if args.examples < 1:
-        raise ValueError(f"--examples must be >= 1, got {args.examples}")
+        raise NramError(f"--examples must be >= 1, got {args.examples}")
     report = evaluate.report(
         model,
         config,
@@ -250,16 +252,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    from nram.checkpoint import CheckpointError
-    from nram.config import ConfigError, load_plugins
-    from nram.train import RunError
+    from nram.config import load_plugins
 
     try:
         load_plugins(args.plugin)
         return args.handler(args)
-    except (ConfigError, CheckpointError, RunError, ValueError, KeyError) as error:
-        message = error.args[0] if error.args else str(error)
-        print(f"nram: error: {message}", file=sys.stderr)
+    except NramError as error:  # bad input: one line; anything else is a bug, with its traceback
+        print(f"nram: error: {error}", file=sys.stderr)
         return 2
 
 

@@ -3,7 +3,8 @@
 A run is described by one `TrainConfig`: a few top-level settings and a handful of sections.
 Settings are addressed by dotted names (`lr`, `machine.width`, `noise.eta`) on the command
 line (`--set noise.eta=0`) and as TOML tables (`[noise] eta = 0`). `PER_TASK` holds the
-settings that differ from the general defaults for each task; the README shows it as a table.
+settings that differ from the general defaults for each task. docs/configuration.md lists
+every setting and says why each default is what it is.
 """
 
 from __future__ import annotations
@@ -18,11 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from nram.curriculum import CurriculumConfig
+from nram.errors import ConfigError, NramError
 from nram.machine import MachineConfig
-
-
-class ConfigError(ValueError):
-    """A setting that does not exist or does not parse; the message says what would."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +56,8 @@ class Entropy:
     `sharpen` is ours, not the paper's: once the curriculum is at its top level and the recent
     training error is below the promotion threshold, the entropy is penalised with this weight
     instead of rewarded, so that a fuzzy program that is right only as a soft superposition
-    is pushed to the hard choices the discretised machine makes (README). 0: the paper's
-    schedule throughout."""
+    is pushed to the hard choices the discretised machine makes (docs/results.md). 0: the
+    paper's schedule throughout."""
 
     weight: float = 0.03
     half_life: float = 2000.0
@@ -67,7 +65,7 @@ class Entropy:
 
 
 @dataclass(frozen=True)
-class Numerics:
+class NumericsSettings:
     renormalise: bool = True
     log_eps: float = 1e-6  # every log is log(max(x, log_eps))
     loss: str = "expected"  # "expected" (the paper's) or "footnote"
@@ -79,8 +77,8 @@ class Evaluation:
     examples: int = 32  # examples per difficulty in that check, fuzzy and discretised
     # That check also asks for error 0 at 2x, ceil(stretch / 2)x and stretch x the top
     # difficulty (M and T scaled): a fuzzy program can be exact at the training sizes and
-    # drift on longer runs (README). 7 puts it past 100 for the easy tasks; at 4, two of ten
-    # models still drifted at 100. 1: the training sizes only.
+    # drift on longer runs. 7 puts the largest check past 100 for the easy tasks (why not
+    # less: docs/configuration.md). 1: the training sizes only.
     stretch: int = 7
 
 
@@ -98,7 +96,8 @@ class TrainConfig:
     log_every: int = 10
     # Start afresh (new parameters and optimiser, curriculum from the bottom, same data stream)
     # when the level has not risen, or the top level not been solved, for this many steps; a
-    # run is then a sequence of attempts, like the paper's restarts (0: never). Ours: README.
+    # run is then a sequence of attempts, like the paper's restarts (0: never). Ours, not the
+    # paper's: docs/configuration.md.
     restart_after: int = 500
     # Stop a run whose curriculum level has not risen for this many steps (0: never).
     patience: int = 0
@@ -109,21 +108,21 @@ class TrainConfig:
     clip: Clip = field(default_factory=Clip)
     noise: Noise = field(default_factory=Noise)
     entropy: Entropy = field(default_factory=Entropy)
-    numerics: Numerics = field(default_factory=Numerics)
+    numerics: NumericsSettings = field(default_factory=NumericsSettings)
     curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
     evaluation: Evaluation = field(default_factory=Evaluation)
 
 
 # Per task, beyond the general defaults: a memory with slack over the layout's minimum at the
-# paper's training complexity (TRAINING-NOTES lesson 1), and whatever else measurement said.
+# paper's training complexity (without it the natural algorithm can wrap round mod M), and
+# whatever else measurement said; the reasons are in docs/configuration.md.
 # The top difficulty defaults to the paper's (Table 1): `task.paper_max_difficulty`.
-# Gradient noise is off for the four easy tasks: with eta = 0.01, Copy seeds 1, 3 and 4 sat
-# at level 3-4 for 3000 steps; without it seeds 1 and 3 solved in 350 and 300 steps (README).
+# Gradient noise is off for the four easy tasks: it held Copy seeds back.
 EASY = {"noise": {"eta": 0.0}}
 PER_TASK: dict[str, dict[str, Any]] = {
     "access": {"memory_size": 24, **EASY},
-    # lr 1e-3 and entropy 0.01: 2 to 5 of 5 seeds across sweeps; no other variant measured
-    # better, per sweep or per attempt: a lottery, not a tuned result (README).
+    # lr 1e-3, entropy 0.01 and longer attempts: no variant measured better; a lottery, not
+    # a tuned result (docs/results.md).
     "increment": {
         "memory_size": 18,
         "lr": 1e-3,
@@ -255,7 +254,7 @@ def set_value(config: Any, dotted: str, value: Any, *, from_text: bool, prefix: 
 def _replace(config: Any, name: str, value: Any) -> Any:
     try:
         return replace(config, **{name: value})
-    except ValueError as error:  # a section's own validation (e.g. MachineConfig)
+    except NramError as error:  # a section's own validation (e.g. an unknown module)
         raise ConfigError(str(error)) from None
 
 

@@ -16,6 +16,8 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
+from nram.errors import ConfigError
+
 ControllerState = tuple[Array, ...]
 
 
@@ -68,5 +70,5 @@ CONTROLLERS = {"mlp": MLPController, "lstm": LSTMController}
 
 def make(kind: str, registers: int, width: int, outputs: int, *, key: Array) -> Controller:
     if kind not in CONTROLLERS:
-        raise ValueError(f"unknown controller {kind!r}; valid: {', '.join(CONTROLLERS)}")
+        raise ConfigError(f"unknown controller {kind!r}; valid: {', '.join(CONTROLLERS)}")
     return CONTROLLERS[kind](registers, width, outputs, key=key)

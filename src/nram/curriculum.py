@@ -1,4 +1,4 @@
-"""The curriculum of Appendix B (Zaremba & Sutskever 2014; SPEC §2).
+"""The curriculum of Appendix B (Zaremba & Sutskever 2014; docs/spec.md §9).
 
 A level D starts at the task's easiest difficulty. Every example of a batch draws its own
 difficulty d, with e ~ Geometric(1/2) on {0, 1, 2, ...} drawn afresh for each example:
@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nram.errors import ConfigError
+
 NEVER = -1  # ``last_promotion`` before the first promotion
 
 
@@ -39,16 +41,16 @@ class CurriculumConfig:
 
     def __post_init__(self) -> None:
         if self.uniform_share < 0.0 or self.near_share < 0.0:
-            raise ValueError("curriculum shares must be >= 0")
+            raise ConfigError("curriculum shares must be >= 0")
         if self.uniform_share + self.near_share > 1.0:
-            raise ValueError(
+            raise ConfigError(
                 f"uniform_share + near_share must be <= 1, got "
                 f"{self.uniform_share} + {self.near_share}"
             )
         if self.window < 1:
-            raise ValueError(f"curriculum window must be >= 1, got {self.window}")
+            raise ConfigError(f"curriculum window must be >= 1, got {self.window}")
         if self.min_gap < 0:
-            raise ValueError(f"curriculum min_gap must be >= 0, got {self.min_gap}")
+            raise ConfigError(f"curriculum min_gap must be >= 0, got {self.min_gap}")
 
 
 class Curriculum:
@@ -62,7 +64,7 @@ class Curriculum:
         level: int | None = None,
     ) -> None:
         if max_difficulty < min_difficulty:
-            raise ValueError(
+            raise ConfigError(
                 f"max_difficulty must be >= min_difficulty, got {max_difficulty} < {min_difficulty}"
             )
         self.config = config
@@ -77,7 +79,7 @@ class Curriculum:
 
     def _check_level(self, level: int) -> int:
         if not self.min_difficulty <= level <= self.max_difficulty:
-            raise ValueError(
+            raise ConfigError(
                 f"curriculum level must be in [{self.min_difficulty}, {self.max_difficulty}], "
                 f"got {level}"
             )

@@ -1,6 +1,6 @@
 """The discretised NRAM on plain integers: O(1) per module, O(1) per memory access.
 
-Discretising (SPEC §3) replaces every selector's softmax by a one-hot at its argmax and the
+Discretising (docs/spec.md §11) replaces every selector's softmax by a one-hot at its argmax and the
 halting f_t by [f_t >= 0.5]. Registers and memory cells then hold integers, so the machine
 can run on Python ints: a register is an int, the memory is a list of ints, each module is
 one call of its integer function and READ/WRITE are one list access. Nothing of size M x M
@@ -286,7 +286,7 @@ class IntegerMachine:
                     values[out] = function(values[first], values[second], size) % size
                 elif kind == _READ:
                     values[out] = memory[values[first]]
-                else:  # WRITE stores, and returns 0 (SPEC decision)
+                else:  # WRITE stores, and returns 0 (docs/spec.md §3)
                     memory[values[first]] = values[second]
                     values[out] = 0
             if record:
@@ -312,7 +312,7 @@ def run(model: NRAM, memory: Sequence[int], horizon: int, *, record: bool = Fals
 # --- evaluation ----------------------------------------------------------------------------
 
 
-def evaluate(
+def measure_on_integers(
     model: NRAM,
     config: TrainConfig,
     difficulties: list[int],
@@ -322,7 +322,7 @@ def evaluate(
     memory_size: int | None = None,
     timesteps: int | None = None,
 ) -> list[DifficultyResult]:
-    """`evaluate.evaluate(..., discrete=True)` on the integer machine: any M, no compilation.
+    """`evaluate.measure(..., discrete=True)` on the integer machine: any M, no compilation.
 
     M(n) and T(n) are scaled as there (`memory_size_for`, `config.horizon`) unless given."""
     task = tasks.get(config.task)

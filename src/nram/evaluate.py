@@ -66,7 +66,7 @@ def memory_size_for(config: TrainConfig, difficulty: int) -> int:
 
 
 @eqx.filter_jit
-def wrong_cells(
+def _run_and_count_wrong(
     model: NRAM,
     memory: Array,
     target: Array,
@@ -83,7 +83,7 @@ def wrong_cells(
     return jax.vmap(loss.wrong_cells)(outcome, target, mask)
 
 
-def evaluate_batch(
+def _wrong_cells_per_example(
     model: NRAM,
     batch: Batch,
     horizons: np.ndarray,
@@ -99,7 +99,7 @@ def evaluate_batch(
         part = slice(start, start + chunk)
         results.append(
             np.asarray(
-                wrong_cells(
+                _run_and_count_wrong(
                     model,
                     jnp.asarray(batch.memory[part]),
                     jnp.asarray(batch.target[part]),
@@ -114,7 +114,7 @@ def evaluate_batch(
     return np.concatenate(results)
 
 
-def evaluate(
+def measure(
     model: NRAM,
     config: TrainConfig,
     difficulties: list[int],
@@ -138,7 +138,9 @@ def evaluate(
         levels = np.repeat(np.array(group, dtype=np.int32), examples)
         batch = task.sample_batch(rng, levels, size)
         horizons = np.array([timesteps or config.horizon(int(d)) for d in levels], dtype=np.int32)
-        wrong = evaluate_batch(model, batch, horizons, discrete=discrete, numerics=numerics)
+        wrong = _wrong_cells_per_example(
+            model, batch, horizons, discrete=discrete, numerics=numerics
+        )
         scored = batch.mask.sum(axis=1)
         for difficulty in group:
             chosen = levels == difficulty
@@ -159,21 +161,20 @@ def solved(
     model: NRAM, config: TrainConfig, rng: np.random.Generator, examples: int
 ) -> tuple[bool, float]:
     """Error 0 at every difficulty up to the maximum, fuzzy and discretised (the project's
-    definition of solved), and then, if `evaluation.stretch` > 1, also at 2x, ceil(stretch / 2)x
-    and stretch x the maximum (those up to stretch), with M and T scaled.
-    Returns (solved, worst error seen)."""
+    definition of solved, docs/spec.md §15), and then, if `evaluation.stretch` > 1, also at
+    2x, ceil(stretch / 2)x and stretch x the maximum (those up to stretch), with M and T
+    scaled. Returns (solved, worst error seen)."""
     task = tasks.get(config.task)
     checks = [(list(range(task.min_difficulty, config.max_difficulty + 1)), config.memory_size)]
-    # Several sizes, because a program can be exact at the largest and wrong between: one
-    # Increment model stepped by 2 and wrapped round mod M (exact at 15 and 105, wrong at
-    # 20-70), another was wrong on 1-6% of examples at 20-90 and passed 60 and 105 (README).
+    # Several sizes, because a program can be exact at the largest and wrong in between
+    # (Increment models that wrap round mod M: docs/results.md).
     stretch = config.evaluation.stretch
     for factor in sorted({2, math.ceil(stretch / 2), stretch} & set(range(2, stretch + 1))):
         checks.append(([factor * config.max_difficulty], None))
     worst = 0.0
     for difficulties, memory_size in checks:
         for discrete in (False, True):
-            results = evaluate(
+            results = measure(
                 model,
                 config,
                 difficulties,
@@ -223,7 +224,7 @@ def report(
     fuzzy = {
         result.difficulty: result
         for result in (
-            evaluate(
+            measure(
                 model,
                 config,
                 fits,
@@ -238,7 +239,7 @@ def report(
         )
     }
     rows = []
-    for result in integer_machine.evaluate(
+    for result in integer_machine.measure_on_integers(
         model,
         config,
         sorted(difficulties),

@@ -1,6 +1,6 @@
 """The training loss, the read-out at test time, and the paper's error metric.
 
-The loss (SPEC §1) is the expected negative log-likelihood of the scored cells under the
+The loss (docs/spec.md §8) is the expected negative log-likelihood of the scored cells under the
 halting distribution:
 
     L = - sum_t p_t sum_{i in mask} log(max(Mem^(t)[i, y_i], eps))
@@ -15,6 +15,7 @@ from typing import Literal
 import jax.numpy as jnp
 from jax import Array
 
+from nram.errors import ConfigError
 from nram.machine import Outcome, may_read_out
 from nram.numerics import safe_log
 
@@ -32,7 +33,7 @@ def negative_log_likelihood(
     if kind == "footnote":
         expected_probs = jnp.sum(outcome.halting[:, None] * outcome.target_probs, axis=0)  # (M,)
         return -jnp.sum(jnp.where(mask, safe_log(expected_probs, eps), 0.0))
-    raise ValueError(f"unknown loss kind {kind!r}; valid: expected, footnote")
+    raise ConfigError(f"unknown loss kind {kind!r}; valid: expected, footnote")
 
 
 def readout_step(outcome: Outcome, horizon: Array) -> Array:

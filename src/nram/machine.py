@@ -1,6 +1,6 @@
 """The differentiable machine: registers, memory and modules driven by a controller (Eq. 1-3).
 
-One timestep, exactly as in the paper (SPEC §1):
+One timestep, exactly as in the paper (docs/spec.md §5):
 
 1. the controller reads P(r_i = 0) for every register, and nothing else;
 2. module i takes each of its arguments as a softmax-weighted average over
@@ -30,6 +30,7 @@ from jax import Array
 
 from nram import controller as controllers
 from nram import modules as registry
+from nram.errors import ConfigError
 from nram.modules import PAPER_MODULES, Module
 from nram.numerics import clip_gradient, entropy, materialise, tidy
 
@@ -48,12 +49,12 @@ class MachineConfig:
 
     def __post_init__(self) -> None:
         if self.registers < 1:
-            raise ValueError(f"registers must be >= 1, got {self.registers}")
+            raise ConfigError(f"registers must be >= 1, got {self.registers}")
         if self.controller not in controllers.CONTROLLERS:
             valid = ", ".join(controllers.CONTROLLERS)
-            raise ValueError(f"unknown controller {self.controller!r}; valid: {valid}")
+            raise ConfigError(f"unknown controller {self.controller!r}; valid: {valid}")
         if self.width < 1:
-            raise ValueError(f"width must be >= 1, got {self.width}")
+            raise ConfigError(f"width must be >= 1, got {self.width}")
         registry.sequence(self.modules, self.repeat)  # unknown names fail here, clearly
 
 
@@ -303,8 +304,8 @@ def module_chain(
 
 
 def may_read_out(finish: Array, time: Array, horizon: Array) -> Array:
-    """Whether the memory after step `time` may be read out (spec §3): f_t >= 0.5 inside the
-    horizon, or the horizon's last step. The read-out is the first such step."""
+    """Whether the memory after step `time` may be read out (docs/spec.md §10): f_t >= 0.5
+    inside the horizon, or the horizon's last step. The read-out is the first such step."""
     return ((finish >= 0.5) & (time < horizon)) | (time == horizon - 1)
 
 
@@ -398,7 +399,7 @@ def run(
 
     initial_memory = jax.nn.one_hot(memory, size, dtype=dtype)
     initial = (
-        jnp.broadcast_to(zero, (register_count, size)),  # registers start at 0 (SPEC decision)
+        jnp.broadcast_to(zero, (register_count, size)),  # registers start at 0 (docs/spec.md §2)
         initial_memory,
         model.controller.initial_state(),
         jnp.ones((), dtype),

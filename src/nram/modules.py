@@ -23,6 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
+from nram.errors import ModuleError
+
 IntFunction = Callable[[int, int, int], int]
 """exact(a, b, M) -> int in Z_M; one-argument modules ignore b, constants both."""
 
@@ -172,9 +174,11 @@ def register(
 ) -> Module:
     """Add a module. Without `fuzzy`, its fuzzy form is Eq. 2 computed generically."""
     if arity not in (0, 1, 2):
-        raise ValueError(f"module {name!r}: arity must be 0, 1 or 2, got {arity}")
+        raise ModuleError(f"module {name!r}: arity must be 0, 1 or 2, got {arity}")
     if name in _REGISTRY and not replace:
-        raise ValueError(f"a module named {name!r} exists already; pass replace=True to replace it")
+        raise ModuleError(
+            f"a module named {name!r} exists already; pass replace=True to replace it"
+        )
     module = Module(name, arity, function, fuzzy or _generic_fuzzy(arity, function))
     _REGISTRY[name] = module
     return module
@@ -184,7 +188,7 @@ def get(name: str) -> Module:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown module {name!r}; known modules: {', '.join(names())}") from None
+        raise ModuleError(f"unknown module {name!r}; known modules: {', '.join(names())}") from None
 
 
 def names() -> list[str]:
@@ -194,7 +198,7 @@ def names() -> list[str]:
 def sequence(module_names: tuple[str, ...] | list[str], repeat: int = 1) -> tuple[Module, ...]:
     """The modules a machine runs each timestep: the named sequence, repeated."""
     if repeat < 1:
-        raise ValueError(f"repeat must be >= 1, got {repeat}")
+        raise ModuleError(f"repeat must be >= 1, got {repeat}")
     return tuple(get(name) for name in module_names) * repeat
 
 
@@ -215,7 +219,7 @@ register("le", 2, lambda a, b, m: int(a <= b), _less_equal)
 register("eq", 2, lambda a, b, m: int(a == b), _equal)
 register("min", 2, lambda a, b, m: min(a, b), _minimum)
 register("max", 2, lambda a, b, m: max(a, b), _maximum)
-# WRITE returns ZERO (SPEC decision).
+# WRITE returns ZERO (docs/spec.md §3).
 _REGISTRY["write"] = Module("write", 2, lambda a, b, m: 0, _unused, kind="write")
 
 PAPER_MODULES: tuple[str, ...] = (

@@ -60,9 +60,9 @@ def materialise(vector: Array) -> Array:
     """The identity, written as a scatter-add that XLA will not fuse into its consumers.
 
     READ's gradient broadcasts an M-vector into an M x M product, and XLA's CPU fusion
-    otherwise recomputes the vector's whole producer chain once per memory row: the training
-    step at M = 64 measured 2.5x faster with this. WRITE's update gained nothing from it, and
-    optimization_barrier does not help: the CPU pipeline removes it before fusion.
+    otherwise recomputes the vector's whole producer chain once per memory row (docs/speed.md
+    has the timings). WRITE's update gains nothing from it, and optimization_barrier does not
+    help: the CPU pipeline removes it before fusion.
     """
     size = vector.shape[-1]
     return jnp.zeros_like(vector).at[..., jnp.arange(size)].add(vector)

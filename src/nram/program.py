@@ -38,6 +38,7 @@ from nram.discrete import (
     live_modules,
     zero_pattern,
 )
+from nram.errors import NramError, ProgramError
 from nram.modules import Module
 
 # --- circuits as text ------------------------------------------------------------------------
@@ -95,7 +96,7 @@ def _tokens(text: str) -> list[str]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if not match:
-            raise ValueError(f"cannot read {text[position:].strip()!r} in {text.strip()!r}")
+            raise ProgramError(f"cannot read {text[position:].strip()!r} in {text.strip()!r}")
         tokens.append(match.group(1))
         position = match.end()
     return tokens
@@ -105,13 +106,13 @@ def _parse_expression(tokens: list[str], position: int) -> tuple[tuple, int]:
     """expr := rK | NAME | NAME '(' expr {',' expr} ')'. Returns (node, next position);
     a node is ("register", k) or ("call", NAME, (argument nodes...))."""
     if position >= len(tokens):
-        raise ValueError("an expression ends too early")
+        raise ProgramError("an expression ends too early")
     token = tokens[position]
     register = _REGISTER.match(token)
     if register:
         return ("register", int(register.group(1))), position + 1
     if not re.match(r"[A-Za-z_]", token):
-        raise ValueError(f"expected a register or a module, got {token!r}")
+        raise ProgramError(f"expected a register or a module, got {token!r}")
     arguments: list[tuple] = []
     position += 1
     if position < len(tokens) and tokens[position] == "(":
@@ -125,7 +126,7 @@ def _parse_expression(tokens: list[str], position: int) -> tuple[tuple, int]:
             if position < len(tokens) and tokens[position] == ")":
                 position += 1
                 break
-            raise ValueError(f"expected ',' or ')' after an argument of {token.upper()}")
+            raise ProgramError(f"expected ',' or ')' after an argument of {token.upper()}")
     return ("call", token.lower(), tuple(arguments)), position
 
 
@@ -144,7 +145,9 @@ class _CircuitBuilder:
     def value(self, node: tuple) -> int:
         if node[0] == "register":
             if not 1 <= node[1] <= self.registers:
-                raise ValueError(f"r{node[1]} does not exist: registers are r1..r{self.registers}")
+                raise ProgramError(
+                    f"r{node[1]} does not exist: registers are r1..r{self.registers}"
+                )
             return node[1] - 1
         if node in self.placed:
             return self.placed[node]
@@ -157,7 +160,7 @@ class _CircuitBuilder:
             module = self.modules[index]
             if module.name == name and self.arguments[index] is None:
                 if module.arity != len(arguments):
-                    raise ValueError(
+                    raise ProgramError(
                         f"{name.upper()} takes {module.arity} arguments, got {len(arguments)}"
                     )
                 self.arguments[index] = arguments
@@ -165,8 +168,10 @@ class _CircuitBuilder:
                 return self.registers + index
         known = sorted({module.name.upper() for module in self.modules})
         if name not in {module.name for module in self.modules}:
-            raise ValueError(f"no module {name.upper()} in this machine; it has {', '.join(known)}")
-        raise ValueError(f"no free {name.upper()} module left after its arguments' modules")
+            raise ProgramError(
+                f"no module {name.upper()} in this machine; it has {', '.join(known)}"
+            )
+        raise ProgramError(f"no free {name.upper()} module left after its arguments' modules")
 
     def statement(self, text: str) -> None:
         tokens = _tokens(text)
@@ -178,18 +183,18 @@ class _CircuitBuilder:
         if len(tokens) > 1 and tokens[1] == "<-":
             register = _REGISTER.match(tokens[0])
             if not register or not 1 <= int(register.group(1)) <= self.registers:
-                raise ValueError(f"{tokens[0]!r} is not a register r1..r{self.registers}")
+                raise ProgramError(f"{tokens[0]!r} is not a register r1..r{self.registers}")
             node, end = _parse_expression(tokens, 2)
             target = int(register.group(1)) - 1
         else:
             node, end = _parse_expression(tokens, 0)
             target = None
             if node[0] != "call" or node[1] not in self._write_names():
-                raise ValueError(
+                raise ProgramError(
                     f"{text.strip()!r}: a statement is rK <- EXPR, WRITE(EXPR, EXPR), HALT or pass"
                 )
         if end != len(tokens):
-            raise ValueError(f"unexpected {' '.join(tokens[end:])!r} in {text.strip()!r}")
+            raise ProgramError(f"unexpected {' '.join(tokens[end:])!r} in {text.strip()!r}")
         value = self.value(node)
         if target is not None:
             self.sources[target] = value
@@ -200,7 +205,7 @@ class _CircuitBuilder:
     def circuit(self) -> Circuit:
         for index, module in enumerate(self.modules):
             if module.kind == "write" and self.arguments[index] is None:
-                raise ValueError(
+                raise ProgramError(
                     f"the program does not say what WRITE number {index + 1} in the sequence "
                     "does; every WRITE changes the memory (WRITE(r1, READ(r1)) leaves it as is)"
                 )
@@ -227,7 +232,7 @@ def _parse_condition(text: str, registers: int) -> list[int]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         match = re.fullmatch(r"r([0-9]+)\s*(=|==|!=)\s*0", part)
         if not match or not 1 <= int(match.group(1)) <= registers:
-            raise ValueError(f"cannot read the condition {part!r}; write e.g. r1 = 0, r2 != 0")
+            raise ProgramError(f"cannot read the condition {part!r}; write e.g. r1 = 0, r2 != 0")
         bit = int(match.group(1)) - 1
         zero = match.group(2) != "!="
         patterns = [p for p in patterns if bool(p >> bit & 1) == zero]
@@ -257,7 +262,7 @@ def parse(text: str, modules: Sequence[Module], registers: int) -> CircuitTable:
             heading = True
             continue
         if not blocks:
-            raise ValueError("a program starts with `when r1 = 0, ...:` or `otherwise:`")
+            raise ProgramError("a program starts with `when r1 = 0, ...:` or `otherwise:`")
         blocks[-1][1].append(code)
         heading = False
     table: dict[int, Circuit] = {}
@@ -267,7 +272,7 @@ def parse(text: str, modules: Sequence[Module], registers: int) -> CircuitTable:
             table.setdefault(pattern, circuit)
     missing = [p for p in range(2**registers) if p not in table]
     if missing:
-        raise ValueError(
+        raise ProgramError(
             f"no circuit for {condition(missing[0], registers)} (add an `otherwise:` block)"
         )
     return CircuitTable(tuple(table[p] for p in range(2**registers)))
@@ -432,11 +437,11 @@ def run_program(args: argparse.Namespace) -> int:
     from nram import evaluate, tasks, train
 
     if args.examples is not None and args.examples < 1:
-        raise ValueError(f"--examples must be >= 1, got {args.examples}")
+        raise NramError(f"--examples must be >= 1, got {args.examples}")
     if args.check:
         return check_program(args)
     if not args.run:
-        raise ValueError("name a run directory (nram program RUN) or --check TASK")
+        raise NramError("name a run directory (nram program RUN) or --check TASK")
     args.examples = args.examples or 10
     model, config = train.load_model(args.run, args.checkpoint)
     task = tasks.get(config.task)
@@ -483,7 +488,7 @@ def check_program(args: argparse.Namespace) -> int:
     if args.run:
         path = Path(args.run)
         if not path.is_file():
-            raise ValueError(f"no program file {path}")
+            raise NramError(f"no program file {path}")
         program = programs.load(path.read_text(), path.stem, task.name)
     else:
         program = programs.get(task.name)

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from nram import discrete, loss, machine
+from nram.errors import NramError
 from nram.machine import NRAM
 
 SURE = 0.99  # a fuzzy value at least this likely is printed plainly
@@ -73,7 +74,7 @@ FUZZY_MAX_FLOATS = 2**28  # the recorded memories, T x M x M floats: 1 GiB
 def fuzzy_trace(model: NRAM, memory: np.ndarray, horizon: int) -> Trace:
     size = memory.size
     if horizon * size * size > FUZZY_MAX_FLOATS:
-        raise ValueError(
+        raise NramError(
             f"a fuzzy trace of {horizon} steps at M = {size} records {horizon} x {size} x {size} "
             "floats, too many; use the discretised trace (drop --fuzzy) or a smaller size"
         )
@@ -281,9 +282,9 @@ def run_trace(args: argparse.Namespace) -> int:
     size = args.memory_size or evaluate.memory_size_for(config, args.difficulty)
     horizon = args.timesteps or config.horizon(args.difficulty)
     if horizon < 1:
-        raise ValueError(f"--timesteps must be >= 1, got {horizon}")
+        raise NramError(f"--timesteps must be >= 1, got {horizon}")
     if args.cells < 1:
-        raise ValueError(f"--cells must be >= 1, got {args.cells}")
+        raise NramError(f"--cells must be >= 1, got {args.cells}")
     example = task.sample(np.random.default_rng(args.seed), args.difficulty, size)
     if args.fuzzy:
         trace = fuzzy_trace(model, example.memory, horizon)

@@ -7,20 +7,15 @@ fuzzily right: `Trainer.entropy_weight`), then global-norm clip (C2), gradient n
 A step whose loss or gradient is not finite is reported and skipped: the parameters and
 optimiser state stay.
 
-A run directory holds:
-  config.json      the resolved settings
-  metrics.jsonl    one JSON line every `log_every` steps (averages over those steps)
-  latest.npz       the latest checkpoint (parameters, optimiser, data RNG, curriculum, step)
-  best.npz         the checkpoint with the highest level and lowest error so far
-  result.json      how the run ended: solved or not, at which step, after how long
-
-"Solved" means error 0 at every difficulty up to the maximum, fuzzy and discretised; the run
-checks that every `evaluation.every` steps once the curriculum is at the top, and stops there.
+`train` repeats that step, logs, checks whether the model is solved, restarts an attempt
+that is stuck, and checkpoints, until `stop_reason` says why it ends. Solved means error 0 at
+every difficulty up to the maximum, fuzzy and discretised, and at the stretched sizes
+(`evaluate.solved`). The files a run writes: `nram.rundir`.
 """
 
 from __future__ import annotations
 
-import json
+import enum
 import math
 import time
 from collections.abc import Callable
@@ -36,17 +31,48 @@ import optax
 from jax import Array
 
 from nram import checkpoint, evaluate, loss, machine, tasks
-from nram import config as configuration
 from nram.config import TrainConfig
 from nram.curriculum import Curriculum
 from nram.machine import NRAM
+from nram.rundir import RunDirectory
+
+RECENT_ERRORS = 10  # batches at the current level whose training error `recent_error` averages
+MAX_SKIPPED_STEPS = 100  # non-finite steps skipped before a run stops as "diverged"
+# How a run ends for good; "interrupted" is not among them (the run resumes from latest.npz).
+FINAL_REASONS = frozenset({"solved", "steps", "time", "plateau", "diverged"})
 
 
-class RunError(ValueError):
-    """A run directory that cannot be used as asked (exists already, missing, ...)."""
+class Stream(enum.IntEnum):
+    """The independent random streams of one seed (`random_stream`)."""
+
+    DATA = 1  # the training batches
+    SOLVED_CHECK = 2  # the solved check's fresh examples, one stream per step
+    GENERALISATION = 3  # a sweep's examples beyond the training sizes, one per difficulty
+
+
+def random_stream(seed: int, stream: Stream, *keys: int) -> np.random.Generator:
+    return np.random.default_rng([seed, *keys, int(stream)])
 
 
 # --- the jitted step ---------------------------------------------------------------------
+
+
+class StepBatch(NamedTuple):
+    """What one step trains on: a batch of examples, each with its own horizon."""
+
+    memory: Array  # int (B, M): the initial memories
+    target: Array  # int (B, M): the expected final value of each scored cell
+    mask: Array  # bool (B, M): the scored cells
+    horizon: Array  # int (B,): each example's T(n)
+
+    @staticmethod
+    def of(batch: tasks.Batch, horizons: np.ndarray) -> StepBatch:
+        return StepBatch(
+            jnp.asarray(batch.memory),
+            jnp.asarray(batch.target),
+            jnp.asarray(batch.mask),
+            jnp.asarray(horizons),
+        )
 
 
 class StepMetrics(NamedTuple):
@@ -60,8 +86,8 @@ class StepMetrics(NamedTuple):
 
 @dataclass(frozen=True)
 class StepSettings:
-    """All that the jitted step depends on besides the model: equal settings share one
-    compiled step, across trainers in one process (tests, sweeps)."""
+    """All that the jitted step depends on besides the model and the batch: equal settings
+    share one compiled step, across trainers in one process (tests, sweeps)."""
 
     lr: float
     global_norm: float | None
@@ -70,6 +96,7 @@ class StepSettings:
     numerics: machine.Numerics
     loss: str
     log_eps: float
+    timesteps: int  # the scan's length: the horizon of the top difficulty
 
     @staticmethod
     def of(config: TrainConfig) -> StepSettings:
@@ -83,6 +110,7 @@ class StepSettings:
             ),
             loss=config.numerics.loss,
             log_eps=config.numerics.log_eps,
+            timesteps=config.horizon(config.max_difficulty),
         )
 
 
@@ -103,25 +131,23 @@ def make_optimizer(settings: StepSettings, seed: int = 0) -> optax.GradientTrans
 
 
 def objective(
-    model: NRAM,
-    memory: Array,
-    target: Array,
-    mask: Array,
-    horizon: Array,
-    entropy_weight: Array,
-    timesteps: int,
-    settings: StepSettings,
+    model: NRAM, batch: StepBatch, entropy_weight: Array, settings: StepSettings
 ) -> tuple[Array, tuple[Array, Array, Array]]:
     """Mean expected NLL - entropy_weight * mean selector entropy, and (nll, entropy, wrong
     cells). The weight is an argument, not a setting: the trainer's schedule sets it."""
     outcome = machine.run_batch(
-        model, memory, target, horizon, timesteps=timesteps, numerics=settings.numerics
+        model,
+        batch.memory,
+        batch.target,
+        batch.horizon,
+        timesteps=settings.timesteps,
+        numerics=settings.numerics,
     )
     nll = jax.vmap(
         lambda o, m: loss.negative_log_likelihood(o, m, kind=settings.loss, eps=settings.log_eps)
-    )(outcome, mask)
-    mean_entropy = jnp.sum(outcome.entropy) / jnp.sum(horizon)
-    wrong = jax.vmap(loss.wrong_cells)(outcome, target, mask)
+    )(outcome, batch.mask)
+    mean_entropy = jnp.sum(outcome.entropy) / jnp.sum(batch.horizon)
+    wrong = jax.vmap(loss.wrong_cells)(outcome, batch.target, batch.mask)
     value = jnp.mean(nll) - entropy_weight * mean_entropy
     return value, (jnp.mean(nll), mean_entropy, wrong)
 
@@ -130,17 +156,13 @@ def objective(
 def train_step(
     model: NRAM,
     opt_state: optax.OptState,
-    memory: Array,
-    target: Array,
-    mask: Array,
-    horizon: Array,
+    batch: StepBatch,
     entropy_weight: Array,
-    timesteps: int,
     settings: StepSettings,
 ) -> tuple[NRAM, optax.OptState, StepMetrics]:
-    """One update. `timesteps` (the scan length) and `settings` are static."""
+    """One update. `settings` is static: it picks the compiled step."""
     (value, (nll, mean_entropy, wrong)), grads = eqx.filter_value_and_grad(objective, has_aux=True)(
-        model, memory, target, mask, horizon, entropy_weight, timesteps, settings
+        model, batch, entropy_weight, settings
     )
     grad_norm = optax.tree.norm(grads)
     finite = jnp.isfinite(value) & jnp.isfinite(grad_norm)
@@ -175,7 +197,7 @@ class Progress:
 @dataclass
 class Result:
     solved: bool
-    reason: str  # "solved", "steps", "time", "plateau", "interrupted", "diverged"
+    reason: str  # "interrupted", or one of FINAL_REASONS
     step: int
     seconds: float
     level: int
@@ -186,17 +208,42 @@ class Result:
         return self.__dict__.copy()
 
 
+def restart_due(config: TrainConfig, progress: Progress) -> bool:
+    """The attempt has had no promotion or solve for `restart_after` steps (0: never)."""
+    stuck = progress.step - progress.last_rise
+    return bool(config.restart_after) and stuck >= config.restart_after
+
+
+def stop_reason(
+    config: TrainConfig, progress: Progress, *, solved: bool, at_top: bool
+) -> str | None:
+    """Why training ends after this step, or None to go on."""
+    if progress.skipped >= MAX_SKIPPED_STEPS:
+        return "diverged"
+    if solved:
+        return "solved"
+    stuck = progress.step - progress.last_rise
+    # Below the top level with no promotion for `patience` steps, and no restart due.
+    if config.patience and stuck >= config.patience and not at_top:
+        if not restart_due(config, progress):
+            return "plateau"
+    if config.max_seconds and progress.seconds >= config.max_seconds:
+        return "time"
+    if progress.step >= config.steps:
+        return "steps"
+    return None
+
+
 class Trainer:
     """One run: model, optimiser, data stream and curriculum, with its run directory."""
 
     def __init__(self, config: TrainConfig, run_dir: str | Path):
         self.config = config
-        self.run_dir = Path(run_dir)
+        self.run = RunDirectory(run_dir)
         self.task = tasks.get(config.task)
         self.settings = StepSettings.of(config)
-        self.data_rng = np.random.default_rng([config.seed, 1])
+        self.data_rng = random_stream(config.seed, Stream.DATA)
         self.progress = Progress()
-        self.timesteps = config.horizon(config.max_difficulty)
         self.last_entropy_weight = 0.0  # the weight the latest step used, for the log
         self.start_attempt()
 
@@ -225,7 +272,9 @@ class Trainer:
 
     # checkpoints
 
-    def save(self, name: str) -> None:
+    def save(self, which: str) -> None:
+        """Write checkpoint `which` ("latest" or "best"): the arrays and everything a resumed
+        run needs to continue exactly."""
         header = {
             "step": self.progress.step,
             "progress": self.progress.__dict__,
@@ -233,11 +282,11 @@ class Trainer:
             "curriculum": self.curriculum.state_dict(),
             "recent_errors": self.recent_errors,
         }
-        checkpoint.save(self.run_dir / name, (self.model, self.opt_state), header)
+        checkpoint.save(self.run.checkpoint(which), (self.model, self.opt_state), header)
 
-    def restore(self, name: str = "latest.npz") -> None:
+    def restore(self, which: str = "latest") -> None:
         (self.model, self.opt_state), header = checkpoint.load(
-            self.run_dir / name, (self.model, self.opt_state)
+            self.run.checkpoint(which), (self.model, self.opt_state)
         )
         progress = dict(header["progress"])
         progress["best"] = tuple(progress["best"])
@@ -245,18 +294,31 @@ class Trainer:
         self.data_rng.bit_generator.state = header["data_rng"]
         self.curriculum.load_state_dict(header["curriculum"])
         self.recent_errors = list(header["recent_errors"])
-        self._truncate_metrics(self.progress.step)
+        self.run.truncate_metrics(self.progress.step)  # the resumed run logs those lines again
 
-    def _truncate_metrics(self, step: int) -> None:
-        """Drop log lines written after the checkpoint: the resumed run writes them again."""
-        path = self.run_dir / "metrics.jsonl"
-        if path.exists():
-            lines = [
-                line
-                for line in path.read_text().splitlines()
-                if line.strip() and json.loads(line)["step"] <= step
-            ]
-            path.write_text("".join(line + "\n" for line in lines))
+    def checkpoint(self) -> None:
+        """latest.npz, and best.npz too if this is the highest level, then the lowest recent
+        error, so far."""
+        self.update_best()
+        self.save("latest")
+
+    def update_best(self) -> None:
+        level, error = self.curriculum.level, self.recent_error
+        if (level, -error) > (self.progress.best[0], -self.progress.best[1]):
+            self.progress.best = (level, error)
+            self.save("best")
+
+    def save_final(self, reason: str) -> None:
+        """The last checkpoints: best.npz is a solved run's final model, else the best so far
+        (an interrupted run keeps the one it has); there is always one."""
+        if reason == "solved":
+            self.progress.best = (self.curriculum.level, 0.0)
+            self.save("best")
+        elif reason != "interrupted":
+            self.update_best()
+        if not self.run.checkpoint("best").exists():
+            self.save("best")
+        self.save("latest")
 
     # one step
 
@@ -274,24 +336,21 @@ class Trainer:
         steps = self.progress.step - self.progress.attempt_start
         return settings.weight * 0.5 ** (steps / settings.half_life)
 
-    def sample(self) -> tuple[tasks.Batch, np.ndarray]:
+    def sample(self) -> tuple[tasks.Batch, StepBatch]:
+        """The next batch, as the task made it (host arrays) and as the step takes it."""
         difficulties = self.curriculum.sample(self.data_rng, self.config.batch_size)
         batch = self.task.sample_batch(self.data_rng, difficulties, self.config.memory_size)
         horizons = np.array([self.config.horizon(int(d)) for d in difficulties], np.int32)
-        return batch, horizons
+        return batch, StepBatch.of(batch, horizons)
 
     def step(self) -> StepMetrics:
-        batch, horizons = self.sample()
+        batch, step_batch = self.sample()
         self.last_entropy_weight = self.entropy_weight()
         self.model, self.opt_state, metrics = train_step(
             self.model,
             self.opt_state,
-            jnp.asarray(batch.memory),
-            jnp.asarray(batch.target),
-            jnp.asarray(batch.mask),
-            jnp.asarray(horizons),
+            step_batch,
             jnp.asarray(self.last_entropy_weight, jnp.float32),
-            self.timesteps,
             self.settings,
         )
         metrics = jax.device_get(metrics)
@@ -305,9 +364,8 @@ class Trainer:
             self.recent_errors = []
         at_level = batch.difficulty == self.curriculum.level
         if at_level.any():
-            self.recent_errors = (self.recent_errors + [float(example_errors[at_level].mean())])[
-                -10:
-            ]
+            recent = self.recent_errors + [float(example_errors[at_level].mean())]
+            self.recent_errors = recent[-RECENT_ERRORS:]
         self._accumulate(metrics, batch, example_errors)
         return metrics
 
@@ -329,6 +387,7 @@ class Trainer:
         self.progress.count += int(bool(metrics.finite))
 
     def log_line(self, steps_per_second: float) -> dict[str, Any]:
+        """Append the averages since the last line to metrics.jsonl, and return them."""
         count = max(self.progress.count, 1)
         line = {
             "step": self.progress.step,
@@ -342,8 +401,7 @@ class Trainer:
             "seconds": self.progress.seconds,
         }
         self.progress.sums, self.progress.count = {}, 0
-        with open(self.run_dir / "metrics.jsonl", "a") as handle:
-            handle.write(json.dumps(line) + "\n")
+        self.run.append_metrics(line)
         return line
 
     @property
@@ -351,14 +409,11 @@ class Trainer:
         return float(np.mean(self.recent_errors)) if self.recent_errors else math.inf
 
     def check_solved(self) -> tuple[bool, float]:
-        rng = np.random.default_rng([self.config.seed, self.progress.step, 2])
+        rng = random_stream(self.config.seed, Stream.SOLVED_CHECK, self.progress.step)
         return evaluate.solved(self.model, self.config, rng, self.config.evaluation.examples)
 
 
-def _write_json(path: Path, value: Any) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(value, indent=2) + "\n")
-    temporary.replace(path)
+# --- the loop -----------------------------------------------------------------------------
 
 
 def train(
@@ -369,102 +424,71 @@ def train(
     progress_bar: bool = True,
     on_log: Callable[[dict[str, Any]], None] | None = None,
 ) -> Result:
-    """Train until solved, out of steps or time (`config.max_seconds`), or stuck below the top
-    level for `config.patience` steps; a run without progress for `config.restart_after` steps
-    starts afresh (new parameters, the curriculum from the bottom). Ctrl-C saves a checkpoint
-    and returns (reason "interrupted")."""
-    run_dir = Path(run_dir)
-    if resume:
-        if not (run_dir / "latest.npz").exists():
-            raise RunError(f"nothing to resume in {run_dir}: no latest.npz there")
-    elif run_dir.exists() and any(run_dir.iterdir()):
-        raise RunError(
-            f"{run_dir} exists and is not empty; use --resume to continue it, "
-            "or choose another --run-dir"
-        )
-    run_dir.mkdir(parents=True, exist_ok=True)
+    """Train until `stop_reason` gives a reason; Ctrl-C saves a checkpoint and returns (reason
+    "interrupted"). `on_log` gets every line written to metrics.jsonl."""
     trainer = Trainer(config, run_dir)
+    run = trainer.run
     if resume:
+        run.check_resumable()
         trainer.restore()
-    _write_json(run_dir / "config.json", configuration.as_dict(config))
+    else:
+        run.create()
+    run.write_config(config)
+    bar = _progress_bar(config, trainer.progress.step) if progress_bar else None
+    say = bar.write if bar else print
 
-    bar = None
-    if progress_bar:
-        from tqdm import tqdm
-
-        bar = tqdm(
-            total=config.steps, initial=trainer.progress.step, dynamic_ncols=True, desc=config.task
-        )
-    started = time.perf_counter()
-    window_start, window_steps = started, 0
-    reason, worst = "steps", math.inf
+    clock = window_start = time.perf_counter()
+    window_steps = 0
+    # A resumed run may have nothing left to do (its steps or its time spent).
+    reason = stop_reason(config, trainer.progress, solved=False, at_top=trainer.at_top)
+    worst = math.inf
     try:
-        while trainer.progress.step < config.steps:
+        while reason is None:
+            # Step: one batch, one update (skipped if its loss or gradient is not finite).
             metrics = trainer.step()
-            window_steps += 1
             now = time.perf_counter()
-            trainer.progress.seconds += now - started
-            started = now
+            trainer.progress.seconds += now - clock
+            clock, window_steps = now, window_steps + 1
             step = trainer.progress.step
             if not metrics.finite:
-                message = f"step {step}: loss or gradient is not finite; update skipped"
-                (bar.write if bar else print)(message)
-                if trainer.progress.skipped >= 100:
-                    reason = "diverged"
-                    break
+                say(f"step {step}: loss or gradient is not finite; update skipped")
+
+            # Log: the averages over the last `log_every` steps.
             if step % config.log_every == 0:
-                speed = window_steps / max(now - window_start, 1e-9)
-                line = trainer.log_line(speed)
+                line = trainer.log_line(window_steps / max(now - window_start, 1e-9))
                 window_start, window_steps = now, 0
                 if bar:
-                    bar.set_postfix(
-                        loss=f"{line.get('loss', 0):.3f}",
-                        err=f"{line.get('error', 0):.3f}",
-                        level=line["level"],
-                        refresh=False,
-                    )
-                    bar.update(step - bar.n)
+                    _show(bar, line)
                 if on_log:
                     on_log(line)
-            top = trainer.at_top
-            if top and step % config.evaluation.every == 0 and trainer.recent_error == 0.0:
-                done, worst = trainer.check_solved()
-                if done:
-                    reason = "solved"
-                    break
-            stuck = step - trainer.progress.last_rise  # steps without a promotion or a solve
-            if config.restart_after and stuck >= config.restart_after:
-                message = (
-                    f"step {step}: no progress at level {trainer.curriculum.level} for {stuck} "
-                    f"steps; fresh parameters, attempt {trainer.progress.attempt + 2}"
+
+            # Solved? Checked every `evaluation.every` steps once the top level is right.
+            at_top, solved = trainer.at_top, False
+            if at_top and step % config.evaluation.every == 0 and trainer.recent_error == 0.0:
+                solved, worst = trainer.check_solved()
+
+            # Stop, or restart an attempt that has made no progress for `restart_after` steps.
+            reason = stop_reason(config, trainer.progress, solved=solved, at_top=at_top)
+            if reason is None and restart_due(config, trainer.progress):
+                say(
+                    f"step {step}: no progress at level {trainer.curriculum.level} for "
+                    f"{step - trainer.progress.last_rise} steps; fresh parameters, attempt "
+                    f"{trainer.progress.attempt + 2}"
                 )
-                (bar.write if bar else print)(message)
                 trainer.restart()
-            elif config.patience and stuck >= config.patience and not top:
-                reason = "plateau"
-                break
-            if config.max_seconds and trainer.progress.seconds >= config.max_seconds:
-                reason = "time"
-                break
-            if step % config.checkpoint_every == 0:
-                trainer.save("latest.npz")
-                score = (trainer.curriculum.level, -trainer.recent_error)
-                if score > (trainer.progress.best[0], -trainer.progress.best[1]):
-                    trainer.progress.best = (trainer.curriculum.level, trainer.recent_error)
-                    trainer.save("best.npz")
+
+            # Checkpoint every `checkpoint_every` steps (and at the end, below).
+            if reason is None and step % config.checkpoint_every == 0:
+                trainer.checkpoint()
     except KeyboardInterrupt:
         reason = "interrupted"
     finally:
         if bar:
             bar.close()
+
     if trainer.progress.count and reason != "interrupted":
         trainer.log_line(0.0)  # the last, partial interval; an interrupted run keeps its sums
-    trainer.save("latest.npz")
-    if reason == "solved":
-        trainer.progress.best = (trainer.curriculum.level, 0.0)
-        trainer.save("best.npz")
-    elif not (run_dir / "best.npz").exists():
-        trainer.save("best.npz")
+    trainer.save_final(reason)
     result = Result(
         solved=reason == "solved",
         reason=reason,
@@ -474,22 +498,31 @@ def train(
         error=worst if math.isfinite(worst) else trainer.recent_error,
         restarts=trainer.progress.attempt,
     )
-    _write_json(run_dir / "result.json", result.as_dict())
+    run.write_result(result.as_dict())
     return result
 
 
-def read_config(run_dir: str | Path) -> TrainConfig:
-    config_path = Path(run_dir) / "config.json"
-    if not config_path.exists():
-        raise RunError(f"{run_dir} is not a run directory: no config.json there")
-    return configuration.from_dict(json.loads(config_path.read_text()))
+def _progress_bar(config: TrainConfig, step: int) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=config.steps, initial=step, dynamic_ncols=True, desc=config.task)
+
+
+def _show(bar: Any, line: dict[str, Any]) -> None:
+    bar.set_postfix(
+        loss=f"{line.get('loss', 0):.3f}",
+        err=f"{line.get('error', 0):.3f}",
+        level=line["level"],
+        refresh=False,
+    )
+    bar.update(line["step"] - bar.n)
 
 
 def load_model(run_dir: str | Path, which: str = "best") -> tuple[NRAM, TrainConfig]:
     """The trained model of a run directory (best.npz by default) and its config."""
-    run_dir = Path(run_dir)
-    config = read_config(run_dir)
-    trainer = Trainer(config, run_dir)
+    run = RunDirectory(run_dir)
+    config = run.read_config()
+    template = machine.init(config.machine, jax.random.key(config.seed))
     # The model only: how the optimiser's state is laid out does not matter for using it.
-    model, _ = checkpoint.load(run_dir / f"{which}.npz", trainer.model, leading=True)
+    model, _ = checkpoint.load(run.checkpoint(which), template, leading=True)
     return model, config

@@ -35,6 +35,7 @@ from nram import config as configuration
 from nram import discrete, modules, tasks
 from nram.config import Horizon, TrainConfig
 from nram.discrete import CircuitTable, IntegerMachine, mlp_model
+from nram.errors import ProgramError
 from nram.machine import NRAM, MachineConfig
 from nram.program import parse
 
@@ -102,7 +103,7 @@ def check(
     """The program's error per difficulty on fresh examples, on the integer machine, with M
     scaled as `nram eval` scales it (the task's training memory, then the layout's minimum
     plus the same slack): a report in `evaluate.report`'s shape, the fuzzy column empty."""
-    results = discrete.evaluate(
+    results = discrete.measure_on_integers(
         program.model(), program.train_config(), difficulties, examples=examples, rng=rng
     )
     rows = [
@@ -127,7 +128,7 @@ def parse_horizon(text: str) -> Horizon:
     compact = right.replace(" ", "")
     match = _AFFINE.fullmatch(compact)
     if left.strip() != "T(n)" or not equals or not compact or not match:
-        raise ValueError(f"cannot read the horizon {text.strip()!r}; write e.g. T(n) = 2n + 1")
+        raise ProgramError(f"cannot read the horizon {text.strip()!r}; write e.g. T(n) = 2n + 1")
     coefficient, constant = match.groups()
     scale = 0 if "n" not in compact else int(coefficient or 1)
     return Horizon(scale=scale, offset=int(constant or 0), minimum=1)
@@ -143,16 +144,18 @@ def parse_header(text: str) -> tuple[MachineConfig, Horizon]:
             for part in line.removeprefix("# machine:").split(","):
                 key, equals, value = part.partition("=")
                 if not equals:
-                    raise ValueError(f"cannot read {part.strip()!r} in {line!r}: write key = value")
+                    raise ProgramError(
+                        f"cannot read {part.strip()!r} in {line!r}: write key = value"
+                    )
                 settings[key.strip()] = value.strip()
         elif line.startswith("# horizon:"):
             horizon = parse_horizon(line.removeprefix("# horizon:"))
     unknown = settings.keys() - {"registers", "repeat", "modules"}
     if unknown:
         valid = "registers, repeat, modules"
-        raise ValueError(f"unknown machine setting(s) {sorted(unknown)}; valid: {valid}")
+        raise ProgramError(f"unknown machine setting(s) {sorted(unknown)}; valid: {valid}")
     if "registers" not in settings or horizon is None:
-        raise ValueError(
+        raise ProgramError(
             "a program's header needs `# machine: registers = R` and `# horizon: T(n) = ...`"
         )
     registers = int(settings["registers"])
@@ -194,5 +197,5 @@ def get(name: str) -> Program:
     """The shipped program NAME (one of NAMES): a task's name, or TASK-VARIANT."""
     files = _files()
     if name not in files:
-        raise ValueError(f"no program {name!r}; shipped programs: {', '.join(NAMES)}")
+        raise ProgramError(f"no program {name!r}; shipped programs: {', '.join(NAMES)}")
     return load(files[name], name, name.split("-")[0])

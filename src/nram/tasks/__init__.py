@@ -1,4 +1,4 @@
-"""The ten tasks of the paper (Appendix A; SPEC §4), by name.
+"""The ten tasks of the paper (Appendix A; docs/spec.md §13), by name.
 
 ``get("copy").sample(rng, difficulty=5, memory_size=12)`` gives one ``Example``;
 ``get("copy").sample_batch(rng, np.array([1, 3, 5]), 12)`` a ``Batch`` for the machine.
@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from nram.errors import TaskError
 from nram.tasks.arrays import Access, Copy, Increment, Permutation, Reverse, Swap
 from nram.tasks.base import Batch, Example, Task
 from nram.tasks.lists import ListK, ListSearch
@@ -36,7 +37,7 @@ def get(name: str) -> Task:
     try:
         return _TASKS[name]
     except KeyError:
-        raise ValueError(f"unknown task {name!r}; valid tasks: {', '.join(NAMES)}") from None
+        raise TaskError(f"unknown task {name!r}; valid tasks: {', '.join(NAMES)}") from None
 
 
 __all__ = ["NAMES", "Batch", "Example", "Task", "get"]

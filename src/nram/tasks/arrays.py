@@ -1,4 +1,4 @@
-"""The six array tasks: Access, Increment, Copy, Reverse, Swap, Permutation (SPEC §4).
+"""The six array tasks: Access, Increment, Copy, Reverse, Swap, Permutation (docs/spec.md §13).
 
 Each lays out one array A of n elements (uniform in {1..M-1} unless stated) next to a few
 header cells; cells outside the layout are 0. Samplers draw a full (B, M) block of random
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nram.errors import TaskError
 from nram.tasks.base import Task, batch_rows, random_permutations
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -67,7 +68,7 @@ class Increment(Task):
             if memory[address] == 0:
                 return
             memory[address] = (memory[address] + 1) % memory.size
-        raise ValueError("increment: the array has no NULL terminator")
+        raise TaskError("increment: the array has no NULL terminator")
 
     def _scored_cells(self, memory: np.ndarray, difficulty: int) -> np.ndarray:
         return np.arange(difficulty)

@@ -1,7 +1,7 @@
 """What every task shares: the example/batch containers, the validation, and the samplers'
 vectorised building blocks (random permutations, non-overlapping node placement).
 
-A task is a small object with three pieces of knowledge (SPEC §4):
+A task is a small object with three pieces of knowledge (docs/spec.md §13):
 
 * its layout — ``_sample_batch`` draws a batch of initial memories, their targets and masks
   for a vector of difficulties, all rows in one memory size;
@@ -10,8 +10,8 @@ A task is a small object with three pieces of knowledge (SPEC §4):
   is the independent reference the generator is tested against;
 * its scored cells — ``_scored_cells``.
 
-The public methods validate their inputs and raise ``ValueError`` with a one-line message that
-names the valid range or the smallest memory that fits.
+The public methods validate their inputs and raise ``TaskError`` (a ``ValueError``) with a
+one-line message that names the valid range or the smallest memory that fits.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from nram.errors import TaskError
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Batch:
 
 def check_memory_size(memory_size: int) -> int:
     if memory_size < 2:
-        raise ValueError(f"memory_size must be >= 2, got {memory_size}")
+        raise TaskError(f"memory_size must be >= 2, got {memory_size}")
     return int(memory_size)
 
 
@@ -79,7 +81,7 @@ class Task:
 
     def _check_difficulty(self, difficulty: int) -> int:
         if difficulty < self.min_difficulty:
-            raise ValueError(
+            raise TaskError(
                 f"{self.name} difficulty must be >= {self.min_difficulty}, got {difficulty}"
             )
         return int(difficulty)
@@ -88,7 +90,7 @@ class Task:
         check_memory_size(memory_size)
         needed = self.min_memory(difficulty)
         if memory_size < needed:
-            raise ValueError(
+            raise TaskError(
                 f"{self.name} at difficulty {difficulty} needs memory_size >= {needed}, "
                 f"got {memory_size}"
             )
@@ -97,16 +99,16 @@ class Task:
     def _check_memory(memory: np.ndarray) -> np.ndarray:
         memory = np.array(memory, dtype=np.int64)  # always a copy: callers' arrays stay intact
         if memory.ndim != 1 or memory.size < 2:
-            raise ValueError(f"memory must be a 1-D array of length >= 2, got shape {memory.shape}")
+            raise TaskError(f"memory must be a 1-D array of length >= 2, got shape {memory.shape}")
         size = memory.size
         if memory.min() < 0 or memory.max() >= size:
-            raise ValueError(f"memory values must lie in Z_M = [0, {size - 1}]")
+            raise TaskError(f"memory values must lie in Z_M = [0, {size - 1}]")
         return memory
 
     # --- the public API -------------------------------------------------------------------
 
     def min_memory(self, difficulty: int) -> int:
-        """Smallest memory_size an example of this difficulty fits in (SPEC §4's last column)."""
+        """Smallest memory_size an example of this difficulty fits in (docs/spec.md §13)."""
         return self._min_memory(self._check_difficulty(difficulty))
 
     def max_difficulty(self, memory_size: int) -> int:
@@ -114,7 +116,7 @@ class Task:
         check_memory_size(memory_size)
         smallest = self.min_memory(self.min_difficulty)
         if memory_size < smallest:
-            raise ValueError(
+            raise TaskError(
                 f"{self.name} needs memory_size >= {smallest} (difficulty "
                 f"{self.min_difficulty}), got {memory_size}"
             )
@@ -139,7 +141,7 @@ class Task:
         """A batch with one example per entry of ``difficulties``, all in ``memory_size`` cells."""
         difficulty = np.asarray(difficulties, dtype=np.int64)
         if difficulty.ndim != 1 or difficulty.size == 0:
-            raise ValueError(
+            raise TaskError(
                 f"difficulties must be a non-empty 1-D array, got shape {difficulty.shape}"
             )
         self._check_difficulty(int(difficulty.min()))
@@ -155,8 +157,9 @@ class Task:
     def solve(self, memory: np.ndarray) -> np.ndarray:
         """The final memory after running the task's algorithm on ``memory`` (not modified).
 
-        Works on any memory laid out per SPEC §4, whoever made it; raises ``ValueError`` when
-        the algorithm cannot finish (no terminator, a cyclic list, a missing value).
+        Works on any memory laid out per docs/spec.md §13, whoever made it; raises
+        ``TaskError`` when the algorithm cannot finish (no terminator, a cyclic list, a missing
+        value).
         """
         memory = self._check_memory(memory)
         self._run(memory)

@@ -1,4 +1,4 @@
-"""The linked-list tasks: ListK and ListSearch (SPEC §4).
+"""The linked-list tasks: ListK and ListSearch (docs/spec.md §13).
 
 Layout: ``head, x, out=0`` in cells 0..2, then n nodes of two adjacent cells (next, value) at
 uniformly random non-overlapping places in cells >= 3, in random order; the last node's next
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nram.errors import TaskError
 from nram.tasks.base import Task, batch_rows, place_blocks
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -48,7 +49,7 @@ def walk(memory: np.ndarray, hops: int) -> int:
     for _ in range(hops):
         node = memory[node]
         if node == 0:
-            raise ValueError("list is shorter than the requested number of hops")
+            raise TaskError("list is shorter than the requested number of hops")
     return int(node)
 
 
@@ -111,7 +112,7 @@ class ListSearch(Task):
                 memory[OUT_CELL] = node
                 return
             node = memory[node]
-        raise ValueError(f"listsearch: no node with value {wanted} on the list")
+        raise TaskError(f"listsearch: no node with value {wanted} on the list")
 
     def _scored_cells(self, memory: np.ndarray, difficulty: int) -> np.ndarray:
         return np.array([OUT_CELL])

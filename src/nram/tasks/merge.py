@@ -1,4 +1,4 @@
-"""Merge (SPEC §4): merge two sorted arrays, each closed by a guardian.
+"""Merge (docs/spec.md §13): merge two sorted arrays, each closed by a guardian.
 
 Layout: ``a, b, o, A, G, B, G`` with a = 3, b = a + len(A) + 1, o = b + len(B) + 1; A and B
 sorted non-decreasing with elements in {1..M-2}, so the guardian G = M-1 is larger than every
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nram.errors import TaskError
 from nram.tasks.base import Task, batch_rows
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -72,7 +73,7 @@ class Merge(Task):
                 memory[out] = memory[b]
                 b = (b + 1) % size
             out = (out + 1) % size
-        raise ValueError("merge: the arrays are not closed by guardians M-1")
+        raise TaskError("merge: the arrays are not closed by guardians M-1")
 
     def _scored_cells(self, memory: np.ndarray, difficulty: int) -> np.ndarray:
         return np.arange(difficulty + 5, 2 * difficulty + 5)

@@ -1,4 +1,4 @@
-"""WalkBST (SPEC §4): follow a path of left/right turns down a binary search tree.
+"""WalkBST (docs/spec.md §13): follow a path of left/right turns down a binary search tree.
 
 Layout: ``root, out=0, d_1..d_k, 0`` then n nodes of three adjacent cells (value, left, right)
 at uniformly random non-overlapping places after the path's terminator, in random order;
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nram.errors import TaskError
 from nram.tasks.base import Task, batch_rows, place_blocks
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -120,11 +121,11 @@ class WalkBST(Task):
                 memory[OUT_CELL] = memory[node]
                 return
             if turn not in (LEFT, RIGHT):
-                raise ValueError(f"walkbst: turn {turn} at cell {cell} is neither 1 nor 2")
+                raise TaskError(f"walkbst: turn {turn} at cell {cell} is neither 1 nor 2")
             node = memory[(node + turn) % size]
             if node == 0:
-                raise ValueError(f"walkbst: the path leaves the tree at cell {cell}")
-        raise ValueError("walkbst: the path has no 0 terminator")
+                raise TaskError(f"walkbst: the path leaves the tree at cell {cell}")
+        raise TaskError("walkbst: the path has no 0 terminator")
 
     def _scored_cells(self, memory: np.ndarray, difficulty: int) -> np.ndarray:
         return np.array([OUT_CELL])
