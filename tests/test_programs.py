@@ -9,6 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -179,3 +180,25 @@ def test_program_check_prints_the_error_per_difficulty(
     assert all(float(row[-2]) > 0 for row in rows)
     assert cli.main(["program", "--check", "swap", str(tmp_path / "none.nram")]) == 2
     assert "no program file" in capsys.readouterr().err
+
+
+def test_training_can_start_from_a_program() -> None:
+    """`init.program` builds the program into the trained MLP: the network compiles back to
+    the program's table, `init.perturb` moves every weight, and a machine that cannot hold
+    the program is a one-line error naming the settings it needs."""
+    from nram import discrete, train
+    from nram.errors import ConfigError
+
+    settings = programs.get("swap-repeat2").settings()
+    base = config.resolve("swap", assignments=[*settings, "init.program=swap-repeat2"])
+    model = train.initial_model(base, jax.random.key(0))
+    assert discrete.compile_mlp(model).circuits == programs.get("swap-repeat2").table.circuits
+    noisy = config.resolve(
+        "swap", assignments=[*settings, "init.program=swap-repeat2"] + ["init.perturb=0.1"]
+    )
+    moved = train.initial_model(noisy, jax.random.key(0))
+    assert not np.allclose(moved.controller.head.weight, model.controller.head.weight)
+    with pytest.raises(ConfigError, match="needs --set machine.registers=2 --set machine.repeat=2"):
+        config.resolve("swap", assignments=["init.program=swap-repeat2"])
+    with pytest.raises(ConfigError, match="solves copy, not swap"):
+        config.resolve("swap", assignments=["init.program=copy"])

@@ -83,6 +83,18 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
+class Init:
+    """Where every attempt's parameters start: the default random initialisation, or a
+    hand-written program (`nram.programs`) built into the MLP, each circuit's choices `margin`
+    logits above the rest, plus Gaussian noise of standard deviation `perturb` on every
+    weight. To ask whether training keeps a right program (docs/programs.md)."""
+
+    program: str = ""  # a shipped program's name, e.g. "swap-repeat2"; "": random
+    margin: float = 3.0
+    perturb: float = 0.0
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     task: str = "copy"
     seed: int = 0
@@ -111,6 +123,7 @@ class TrainConfig:
     numerics: NumericsSettings = field(default_factory=NumericsSettings)
     curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
     evaluation: Evaluation = field(default_factory=Evaluation)
+    init: Init = field(default_factory=Init)
 
 
 # Per task, beyond the general defaults: a memory with slack over the layout's minimum at the
@@ -336,7 +349,37 @@ def validate(config: TrainConfig) -> TrainConfig:
         raise ConfigError(
             f"numerics.loss must be expected or footnote, got {config.numerics.loss!r}"
         )
+    if config.init.program:
+        _check_init_program(config)
     return config
+
+
+def _check_init_program(config: TrainConfig) -> None:
+    """A program to start from must be the task's and fit the machine being trained."""
+    from nram import programs
+
+    program = programs.get(config.init.program)
+    if program.task != config.task:
+        raise ConfigError(f"init.program {program.name} solves {program.task}, not {config.task}")
+    machine = config.machine
+    needed = [
+        setting
+        for setting, ours, theirs in zip(
+            program.settings()[:3],
+            (machine.registers, machine.repeat, machine.modules),
+            (program.config.registers, program.config.repeat, program.config.modules),
+            strict=True,
+        )
+        if ours != theirs
+    ]
+    if machine.controller != "mlp":
+        needed.append("machine.controller=mlp")
+    if machine.width < program.config.width:
+        needed.append(f"machine.width={program.config.width}")
+    if needed:
+        raise ConfigError(
+            f"init.program {program.name} needs {' '.join('--set ' + n for n in needed)}"
+        )
 
 
 def override(

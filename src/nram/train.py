@@ -234,6 +234,27 @@ def stop_reason(
     return None
 
 
+def initial_model(config: TrainConfig, key: Array) -> NRAM:
+    """An attempt's first parameters: random (`machine.init`), or `init.program`'s network
+    with its noise drawn from `key`."""
+    if not config.init.program:
+        return machine.init(config.machine, key)
+    from nram import discrete, programs
+
+    table = programs.get(config.init.program).table
+    model = discrete.mlp_model(table, config.machine, config.init.margin)
+    if not config.init.perturb:
+        return model
+    parameters, static = eqx.partition(model, eqx.is_array)
+    leaves, tree = jax.tree_util.tree_flatten(parameters)
+    noise = jax.random.split(key, len(leaves))
+    leaves = [
+        leaf + config.init.perturb * jax.random.normal(k, leaf.shape, leaf.dtype)
+        for leaf, k in zip(leaves, noise, strict=True)
+    ]
+    return eqx.combine(jax.tree_util.tree_unflatten(tree, leaves), static)
+
+
 class Trainer:
     """One run: model, optimiser, data stream and curriculum, with its run directory."""
 
@@ -256,7 +277,7 @@ class Trainer:
         if attempt:
             model_key = jax.random.fold_in(model_key, attempt)
             noise_seed = int(np.random.SeedSequence([config.seed, attempt]).generate_state(1)[0])
-        self.model = machine.init(config.machine, model_key)
+        self.model = initial_model(config, model_key)
         self.opt_state = make_optimizer(self.settings, seed=noise_seed).init(
             eqx.filter(self.model, eqx.is_array)
         )
