@@ -404,3 +404,68 @@ def assert_logged_once(sweep_dir: Path, report: sweep.SweepReport) -> None:
 def test_the_example_sweep_files_are_valid(name: str) -> None:
     spec = sweep.build_spec(None, sweep_file=str(Path(__file__).parents[1] / "sweeps" / name))
     assert len(spec.settings) >= 4 and len(spec.seeds) >= 5
+
+
+# --- the ASHA scheduler ------------------------------------------------------------------
+
+
+def test_asha_stops_the_runs_that_fall_behind_and_resumes(
+    compile_cache: Path, tmp_path: Path
+) -> None:
+    """Six one-attempt runs, rungs at 20 and 40 steps keeping the better half: the pruned
+    runs are the ones behind at their rung (read back from their metrics), an interrupted
+    sweep carries on with the same study, and the table counts what the run directories say."""
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    from nram.sweep.scheduler import JOURNAL, Asha, progress
+
+    settings = [*TINY, "steps=60", "restart_after=0"]
+    spec = sweep.build_spec(
+        "access", assignments=settings, seeds="0-5", scheduler=Asha(min_steps=20, reduction=2)
+    )
+    sweep_dir = tmp_path / "asha"
+    options = dict(workers=2, generalisation=0, compile_cache=compile_cache, log=lambda _: None)
+    first = sweep.run_sweep(spec, sweep_dir, max_runs=3, **options)
+    assert not first.completed
+    report = sweep.run_sweep(spec, sweep_dir, **options)
+    assert report.completed
+
+    results = {
+        run.name: json.loads((run / "result.json").read_text()) for run in sweep_dir.glob("s0*")
+    }
+    pruned = {name for name, result in results.items() if result["reason"] == "pruned"}
+    assert pruned and len(pruned) < len(results)
+    assert report.rows[0]["pruned"] == len(pruned)
+    assert report.rows[0]["finished"] == len(results) == 6
+    for name in pruned:
+        assert results[name]["step"] in (20, 40)
+    # At each rung, a pruned run was behind the best run that went on from it.
+    for rung in (20, 40):
+        at_rung = {}
+        for name in results:
+            lines = (sweep_dir / name / "metrics.jsonl").read_text().splitlines()
+            values = [
+                progress(json.loads(line)) for line in lines if json.loads(line)["step"] == rung
+            ]
+            if values:
+                at_rung[name] = values[0]
+        stopped_here = [n for n in pruned if results[n]["step"] == rung]
+        went_on = [n for n in at_rung if n not in pruned or results[n]["step"] > rung]
+        for name in stopped_here:
+            assert at_rung[name] <= max(at_rung[n] for n in went_on)
+    # One trial per run in the study, pruned exactly when the run says so.
+    storage = JournalStorage(JournalFileBackend(str(sweep_dir / JOURNAL)))
+    import optuna
+
+    trials = optuna.load_study(study_name="sweep", storage=storage).trials
+    assert sorted(t.user_attrs["run"] for t in trials) == sorted(results)
+    for trial in trials:
+        assert (trial.state == optuna.trial.TrialState.PRUNED) == (
+            trial.user_attrs["run"] in pruned
+        )
+    # A sweep of the same runs without the scheduler is another sweep.
+    with pytest.raises(ConfigError, match="scheduler"):
+        sweep.claim_sweep_dir(
+            sweep.build_spec("access", assignments=settings, seeds="0-5"), sweep_dir
+        )

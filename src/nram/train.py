@@ -39,7 +39,7 @@ from nram.rundir import RunDirectory
 RECENT_ERRORS = 10  # batches at the current level whose training error `recent_error` averages
 MAX_SKIPPED_STEPS = 100  # non-finite steps skipped before a run stops as "diverged"
 # How a run ends for good; "interrupted" is not among them (the run resumes from latest.npz).
-FINAL_REASONS = frozenset({"solved", "steps", "time", "plateau", "diverged"})
+FINAL_REASONS = frozenset({"solved", "steps", "time", "plateau", "diverged", "pruned"})
 
 
 class Stream(enum.IntEnum):
@@ -443,10 +443,11 @@ def train(
     *,
     resume: bool = False,
     progress_bar: bool = True,
-    on_log: Callable[[dict[str, Any]], None] | None = None,
+    on_log: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> Result:
     """Train until `stop_reason` gives a reason; Ctrl-C saves a checkpoint and returns (reason
-    "interrupted"). `on_log` gets every line written to metrics.jsonl."""
+    "interrupted"). `on_log` gets every line written to metrics.jsonl, and may stop the run
+    by returning a reason (a sweep's scheduler returns "pruned")."""
     trainer = Trainer(config, run_dir)
     run = trainer.run
     if resume:
@@ -475,13 +476,14 @@ def train(
                 say(f"step {step}: loss or gradient is not finite; update skipped")
 
             # Log: the averages over the last `log_every` steps.
+            told_to_stop = None
             if step % config.log_every == 0:
                 line = trainer.log_line(window_steps / max(now - window_start, 1e-9))
                 window_start, window_steps = now, 0
                 if bar:
                     _show(bar, line)
                 if on_log:
-                    on_log(line)
+                    told_to_stop = on_log(line)
 
             # Solved? Checked every `evaluation.every` steps once the top level is right.
             at_top, solved = trainer.at_top, False
@@ -490,6 +492,7 @@ def train(
 
             # Stop, or restart an attempt that has made no progress for `restart_after` steps.
             reason = stop_reason(config, trainer.progress, solved=solved, at_top=at_top)
+            reason = reason or told_to_stop
             if reason is None and restart_due(config, trainer.progress):
                 say(
                     f"step {step}: no progress at level {trainer.curriculum.level} for "

@@ -10,6 +10,7 @@ from nram.errors import ConfigError
 from nram.sweep.directory import default_sweep_dir
 from nram.sweep.report import markdown_table
 from nram.sweep.run import run_sweep
+from nram.sweep.scheduler import Asha
 from nram.sweep.spec import DEFAULT_PATIENCE, DEFAULT_SEEDS, build_spec
 
 
@@ -69,6 +70,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         f"without a curriculum promotion; 0: never (default {DEFAULT_PATIENCE})",
     )
     parser.add_argument(
+        "--scheduler",
+        choices=["none", "asha"],
+        default="none",
+        help="asha: asynchronous successive halving stops the runs that fall behind at steps "
+        "MIN x R^k (Optuna's pruner; best with --set restart_after=0); none: every run goes on "
+        "until it solves or --patience stops it (default)",
+    )
+    parser.add_argument(
+        "--asha-min-steps", type=int, default=200, metavar="MIN", help="first rung (default 200)"
+    )
+    parser.add_argument(
+        "--asha-reduction",
+        type=int,
+        default=3,
+        metavar="R",
+        help="at each rung the best 1/R go on (default 3)",
+    )
+    parser.add_argument(
         "--sweep-dir",
         help="where the runs go (default sweeps/TASK-DIGEST, the same for the same command)",
     )
@@ -110,6 +129,9 @@ def run_command(args: argparse.Namespace) -> int:
         random_count=args.random_count,
         random_seed=args.random_seed,
         patience=args.patience,
+        scheduler=Asha(args.asha_min_steps, args.asha_reduction)
+        if args.scheduler == "asha"
+        else None,
     )
     sweep_dir = Path(args.sweep_dir) if args.sweep_dir else default_sweep_dir(spec)
     report = run_sweep(

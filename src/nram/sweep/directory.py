@@ -57,6 +57,8 @@ def claim_sweep_dir(spec: SweepSpec, sweep_dir: Path) -> Any:
 def _difference(stored: dict[str, Any], wanted: dict[str, Any]) -> str:
     if stored.get("task") != wanted["task"]:
         return f"task {stored.get('task')}, not {wanted['task']}"
+    if stored.get("scheduler") != wanted.get("scheduler"):
+        return f"scheduler {stored.get('scheduler')}, not {wanted.get('scheduler')}"
     if stored.get("seeds") != wanted["seeds"]:
         return f"seeds {seed_text(stored.get('seeds', []))}, not {seed_text(wanted['seeds'])}"
     old, new = stored.get("settings", []), wanted["settings"]

@@ -19,6 +19,7 @@ import jax
 from nram import config as configuration
 from nram import evaluate, train, use_single_threaded_xla
 from nram.rundir import RunDirectory
+from nram.sweep.scheduler import Asha, Trial
 from nram.train import FINAL_REASONS
 
 
@@ -32,6 +33,7 @@ class Job:
     generalisation: int  # difficulty to evaluate a solved model at (0: none)
     eval_examples: int
     compile_cache: str | None = None  # JAX's persistent compilation cache (shared by runs)
+    scheduler: dict[str, Any] | None = None  # e.g. ASHA's settings (nram.sweep.scheduler)
 
     @property
     def run(self) -> RunDirectory:
@@ -141,8 +143,14 @@ def _execute(job: Job) -> JobOutcome:
         if not resumed and run.path.exists():
             shutil.rmtree(run.path)  # killed before its first checkpoint: nothing to keep
         config = configuration.from_dict(job.config)
-        ended = train.train(config, run.path, resume=resumed, progress_bar=False)
+        trial = None
+        if job.scheduler:
+            trial = Trial(Asha.of(job.scheduler), run.path.parent, job.key)
+        on_log = trial.on_log if trial else None
+        ended = train.train(config, run.path, resume=resumed, progress_bar=False, on_log=on_log)
         result = ended.as_dict()
+        if trial and ended.reason in FINAL_REASONS:
+            trial.finish(result)
         if ended.reason not in FINAL_REASONS:
             return JobOutcome(job.key, result, None, interrupted=True, resumed=resumed)
     if _generalisation_missing(job, result):

@@ -63,6 +63,7 @@ def run_sweep(
                 generalisation,
                 eval_examples,
                 cache,
+                spec.scheduler.as_dict() if spec.scheduler else None,
             )
             if needs_work(job):
                 jobs.append(job)

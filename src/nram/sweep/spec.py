@@ -19,6 +19,7 @@ from typing import Any
 from nram import config as configuration
 from nram.config import TrainConfig
 from nram.errors import ConfigError
+from nram.sweep.scheduler import Asha
 
 # Steps without a curriculum promotion before a sweep gives up on a run: runs either clear
 # every level in a burst or sit on a flat plateau (docs/sweeps.md measures the saving).
@@ -44,6 +45,7 @@ class SweepSpec:
     settings: list[Setting]
     seeds: list[int]
     configs: list[TrainConfig] = field(repr=False)  # per setting, with seed 0
+    scheduler: Asha | None = None  # stops the runs that fall behind (nram.sweep.scheduler)
 
     def run_name(self, index: int, seed: int) -> str:
         width = max(2, len(str(len(self.settings) - 1)))
@@ -59,7 +61,7 @@ class SweepSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """What sweep.json holds, and what a restarted sweep must match."""
-        return {
+        spec = {
             "task": self.task,
             "seeds": self.seeds,
             "settings": [
@@ -67,6 +69,9 @@ class SweepSpec:
                 for setting, config in zip(self.settings, self.configs, strict=True)
             ],
         }
+        if self.scheduler:
+            spec["scheduler"] = self.scheduler.as_dict()
+        return spec
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:8]
@@ -209,6 +214,7 @@ def build_spec(
     random_count: int | None = None,
     random_seed: int | None = None,
     patience: int | None = None,
+    scheduler: Asha | None = None,
 ) -> SweepSpec:
     """Turn the command line (and an optional sweep file) into a checked SweepSpec.
 
@@ -277,7 +283,7 @@ def build_spec(
         assigned = [f"{name}={value}" for name, value in setting.values.items()]
         configs.append(replace(configuration.override(base, assignments=assigned), seed=0))
     seed_list = parse_seeds(seeds if seeds is not None else file.get("seeds", DEFAULT_SEEDS))
-    return SweepSpec(task, replace(base, seed=0), settings, seed_list, configs)
+    return SweepSpec(task, replace(base, seed=0), settings, seed_list, configs, scheduler)
 
 
 def _grid_settings(axes: dict[str, Any]) -> list[Setting]:
