@@ -155,8 +155,9 @@ PER_TASK: dict[str, dict[str, Any]] = {
     "listk": {"memory_size": 24, "horizon": {"offset": 3}},
     # head, v, then each node's value and (but the last's) next: 2n + 1 reads.
     "listsearch": {"memory_size": 16, "horizon": {"scale": 2, "offset": 2}},
-    # a, b, o, the two heads, then one read per output but the last: n + 4 reads.
-    "merge": {"memory_size": 26, "horizon": {"offset": 5}},
+    # a, b, o, the two heads, then one read per output but the last: n + 4 reads. Six
+    # registers: the smallest one-pass machine we know that holds merge (docs/programs.md).
+    "merge": {"memory_size": 26, "horizon": {"offset": 5}, "machine": {"registers": 6}},
     # root, then per turn (at most n - 1) d_i and the child, the path's 0, the value: 2n + 1.
     "walkbst": {"memory_size": 44, "horizon": {"scale": 2, "offset": 2}},
 }

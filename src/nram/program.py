@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nram.config import TrainConfig
 from nram.discrete import (
     Circuit,
     CircuitTable,
@@ -39,6 +40,7 @@ from nram.discrete import (
     zero_pattern,
 )
 from nram.errors import NramError, ProgramError
+from nram.machine import NRAM
 from nram.modules import Module
 
 # --- circuits as text ------------------------------------------------------------------------
@@ -434,7 +436,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_program(args: argparse.Namespace) -> int:
-    from nram import evaluate, tasks, train
+    from nram import tasks, train
 
     if args.examples is not None and args.examples < 1:
         raise NramError(f"--examples must be >= 1, got {args.examples}")
@@ -446,35 +448,55 @@ def run_program(args: argparse.Namespace) -> int:
     model, config = train.load_model(args.run, args.checkpoint)
     task = tasks.get(config.task)
     difficulties = args.difficulty or list(range(task.min_difficulty, config.max_difficulty + 1))
-    rng = np.random.default_rng(args.seed)
+    text, blocks = learned_program(
+        model, config, difficulties, examples=args.examples, seed=args.seed, everything=args.all
+    )
+    print(text, end="")
+    if args.dot:
+        with open(args.dot, "w") as handle:
+            handle.write(to_dot(blocks, model.modules, model.config.registers))
+        print(f"# DOT written to {args.dot}")
+    return 0
+
+
+def learned_program(
+    model: NRAM,
+    config: TrainConfig,
+    difficulties: list[int],
+    *,
+    examples: int = 10,
+    seed: int = 0,
+    everything: bool = False,
+) -> tuple[str, list[Block]]:
+    """A model's discretised program as `nram program` prints it, with its blocks: the
+    circuits it ran on `examples` sample inputs per difficulty (`everything`: also the
+    circuits of zero-patterns never reached)."""
+    from nram import evaluate, tasks
+
+    task = tasks.get(config.task)
+    rng = np.random.default_rng(seed)
     memories, horizons = [], []
     for difficulty in difficulties:
         batch = task.sample_batch(
-            rng, np.full(args.examples, difficulty), evaluate.memory_size_for(config, difficulty)
+            rng, np.full(examples, difficulty), evaluate.memory_size_for(config, difficulty)
         )
         memories += [row.tolist() for row in batch.memory]
-        horizons += [config.horizon(difficulty)] * args.examples
+        horizons += [config.horizon(difficulty)] * examples
     machine = IntegerMachine.of(model)
     per_pattern, per_circuit, circuits = usage(machine, memories, horizons)
     total = sum(per_circuit.values())
     registers = model.config.registers
-    print(
+    heading = (
         f"# {config.task}, {config.machine.controller} controller, {registers} registers; "
-        f"sample inputs: {args.examples} per difficulty {_ranges(difficulties)}"
+        f"sample inputs: {examples} per difficulty {_ranges(difficulties)}\n"
     )
     if isinstance(machine.policy, CircuitTable):
-        blocks = blocks_of_table(machine.policy, machine.modules, per_pattern, args.all)
-        unused = 0 if args.all else 2**registers - len(per_pattern)
-        print(format_program(blocks, registers, total, per_pattern, unused), end="")
-    else:
-        assert isinstance(machine.policy, RecurrentPolicy)
-        blocks = [Block(text, circuits[text], [], uses) for text, uses in per_circuit.most_common()]
-        print(format_program(blocks, registers, total, None), end="")
-    if args.dot:
-        with open(args.dot, "w") as handle:
-            handle.write(to_dot(blocks, machine.modules, registers))
-        print(f"# DOT written to {args.dot}")
-    return 0
+        blocks = blocks_of_table(machine.policy, machine.modules, per_pattern, everything)
+        unused = 0 if everything else 2**registers - len(per_pattern)
+        return heading + format_program(blocks, registers, total, per_pattern, unused), blocks
+    assert isinstance(machine.policy, RecurrentPolicy)
+    blocks = [Block(text, circuits[text], [], uses) for text, uses in per_circuit.most_common()]
+    return heading + format_program(blocks, registers, total, None), blocks
 
 
 def check_program(args: argparse.Namespace) -> int:
