@@ -227,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train(subparsers)
     add_eval(subparsers)
     add_settings(subparsers)
-    for name in ("trace", "program", "sweep"):  # each lives in its own module
+    for name in ("trace", "program", "sweep", "reproduce"):  # each lives in its own module
         module = _optional_module(f"nram.{name}")
         if module is not None and hasattr(module, "add_parser"):
             module.add_parser(subparsers)
