@@ -443,7 +443,7 @@ def run_program(args: argparse.Namespace) -> int:
     if not args.run:
         raise NramError("name a run directory (nram program RUN) or --check TASK")
     args.examples = args.examples or 10
-    model, config = train.load_model(args.run, args.checkpoint)
+    model, config = train.load_model(args.run, args.checkpoint, args.plugin)
     task = tasks.get(config.task)
     difficulties = args.difficulty or list(range(task.min_difficulty, config.max_difficulty + 1))
     rng = np.random.default_rng(args.seed)

@@ -75,15 +75,16 @@ class RunDirectory:
     def write_config(self, config: TrainConfig) -> None:
         self.write("config.json", configuration.as_dict(config))
 
-    def read_config(self) -> TrainConfig:
-        """The run's settings, as config.json recorded them."""
+    def read_config(self, plugins: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+        """The run's settings, as config.json recorded them; `plugins`, if any, in place of
+        the plugin files it records (`configuration.from_dict`)."""
         path = self.path / "config.json"
         if not path.exists():
             raise RunError(f"{self.path} is not a run directory: no config.json there")
         saved = read_json(path)
         if saved is None:
             raise RunError(f"{path} is damaged: it does not hold JSON")
-        return configuration.from_dict(saved)
+        return configuration.from_dict(saved, plugins)
 
     def write_result(self, result: dict[str, Any]) -> None:
         self.write("result.json", result)

@@ -518,10 +518,13 @@ def _show(bar: Any, line: dict[str, Any]) -> None:
     bar.update(line["step"] - bar.n)
 
 
-def load_model(run_dir: str | Path, which: str = "best") -> tuple[NRAM, TrainConfig]:
-    """The trained model of a run directory (best.npz by default) and its config."""
+def load_model(
+    run_dir: str | Path, which: str = "best", plugins: list[str] | tuple[str, ...] = ()
+) -> tuple[NRAM, TrainConfig]:
+    """The trained model of a run directory (best.npz by default) and its config; `plugins`,
+    if any, in place of the plugin files the run recorded (they may have moved)."""
     run = RunDirectory(run_dir)
-    config = run.read_config()
+    config = run.read_config(plugins)
     template = machine.init(config.machine, jax.random.key(config.seed))
     # The model only: how the optimiser's state is laid out does not matter for using it.
     model, _ = checkpoint.load(run.checkpoint(which), template, leading=True)

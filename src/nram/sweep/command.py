@@ -110,6 +110,7 @@ def run_command(args: argparse.Namespace) -> int:
         random_count=args.random_count,
         random_seed=args.random_seed,
         patience=args.patience,
+        plugins=args.plugin,
     )
     sweep_dir = Path(args.sweep_dir) if args.sweep_dir else default_sweep_dir(spec)
     report = run_sweep(
