@@ -460,7 +460,8 @@ def run_program(args: argparse.Namespace) -> int:
     registers = model.config.registers
     print(
         f"# {config.task}, {config.machine.controller} controller, {registers} registers; "
-        f"sample inputs: {args.examples} per difficulty {_ranges(difficulties)}"
+        f"sample inputs: {args.examples} per difficulty "
+        f"{evaluate.format_difficulties(difficulties)}"
     )
     if isinstance(machine.policy, CircuitTable):
         blocks = blocks_of_table(machine.policy, machine.modules, per_pattern, args.all)
@@ -510,9 +511,3 @@ def check_program(args: argparse.Namespace) -> int:
     )
     print(evaluate.format_table(report))
     return 0
-
-
-def _ranges(values: list[int]) -> str:
-    if len(values) > 2 and values == list(range(values[0], values[-1] + 1)):
-        return f"{values[0]}..{values[-1]}"
-    return ", ".join(str(v) for v in values)
