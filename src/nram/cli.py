@@ -1,4 +1,4 @@
-"""The `nram` command: train, eval, settings, trace, program, sweep.
+"""The `nram` command: train, eval, settings, trace, program, sweep, plot.
 
 Every subcommand turns a bad input (an `NramError`) into one line on stderr that says what
 would be valid, and exit status 2; any other exception is a bug and shows its traceback.
@@ -232,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train(subparsers)
     add_eval(subparsers)
     add_settings(subparsers)
-    for name in ("trace", "program", "sweep"):  # each lives in its own module
+    for name in ("trace", "program", "sweep", "plot"):  # each lives in its own module
         module = _optional_module(f"nram.{name}")
         if module is not None and hasattr(module, "add_parser"):
             module.add_parser(subparsers)

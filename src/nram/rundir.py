@@ -102,6 +102,19 @@ class RunDirectory:
         with open(self.metrics_path, "a") as handle:
             handle.write(json.dumps(line) + "\n")
 
+    def read_metrics(self) -> list[dict[str, Any]]:
+        """The lines of metrics.jsonl (none if there is none); a last line cut short (a run
+        writing it now) is left out."""
+        if not self.metrics_path.exists():
+            return []
+        lines = []
+        for text in self.metrics_path.read_text().splitlines():
+            try:
+                lines.append(json.loads(text))
+            except json.JSONDecodeError:
+                break
+        return lines
+
     def truncate_metrics(self, step: int) -> None:
         """Drop the lines logged after `step` (a checkpoint's): a resumed run logs them again."""
         if not self.metrics_path.exists():
