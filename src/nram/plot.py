@@ -113,7 +113,7 @@ def draw(curves: list[Curves], path: str) -> None:
         fontsize=9,
     )
     figure.tight_layout()
-    figure.savefig(path, dpi=90)
+    figure.savefig(path, dpi=72)
     plt.close(figure)
 
 
