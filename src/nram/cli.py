@@ -22,6 +22,7 @@ EPILOG = """examples:
   nram trace runs/copy-seed1 --difficulty 5
   nram program runs/copy-seed1
   nram sweep copy --seeds 10
+  nram plot runs/copy-seed1 --out copy.png  training curves (a sweep directory: all its runs)
   nram --plugin mytask.py train mytask      a task of one's own (docs/plugins.md)
 """
 
