@@ -1,7 +1,7 @@
 """The status line of a training run on stderr: how far it has got and what it is doing.
 
-    copy: step 240, level 15 of 15, recent error 0.000, attempt 1, 41 steps/s, 0:06; checking
-    solved at n = 1..15, 30, 60, 105
+    delete: step 1100, level 15 of 15, recent error 0.000, attempt 2, 35 steps/s, 0:51;
+    checking solved at n = 1..15, 30, 60, 105
 
 The level climbs to the top difficulty; the recent error is the training error at the
 current level over the last few batches (what promotion and the solved check wait for); the
