@@ -38,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"{'task':<12} {'n_max':>5} {'M':>4} {'median us/batch':>16}  (batch {args.batch_size})")
-    for name in tasks.NAMES:
+    for name in tasks.PAPER_TASKS:
         task = tasks.get(name)
         n_max = task.paper_max_difficulty
         memory_size = task.min_memory(n_max) + 2

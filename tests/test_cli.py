@@ -19,7 +19,9 @@ def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-@pytest.mark.parametrize("command", ["train", "eval", "settings", "trace", "program", "sweep"])
+@pytest.mark.parametrize(
+    "command", ["train", "eval", "settings", "trace", "program", "sweep", "plot"]
+)
 def test_every_subcommand_explains_itself(command: str, capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli.main([command, "--help"])

@@ -10,7 +10,7 @@ from nram import config, tasks
 
 
 def test_every_task_has_defaults_that_fit_its_layout() -> None:
-    for name in tasks.NAMES:
+    for name in tasks.PAPER_TASKS:
         resolved = config.resolve(name)
         task = tasks.get(name)
         assert resolved.memory_size >= task.min_memory(resolved.max_difficulty)

@@ -134,7 +134,7 @@ def test_the_header_states_the_machine() -> None:
     assert programs.describe_horizon(walk.horizon) == "T(n) = 2n + 1"
     assert "machine.registers=4" in walk.settings()
     assert walk.train_config().machine.registers == 4 and walk.train_config().horizon(10) == 21
-    assert {programs.get(n).task for n in programs.NAMES} == set(tasks.NAMES)
+    assert {programs.get(n).task for n in programs.NAMES} == set(tasks.PAPER_TASKS)
 
 
 def test_a_program_reads_back_as_a_table() -> None:

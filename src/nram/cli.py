@@ -1,4 +1,4 @@
-"""The `nram` command: train, eval, trace, program, sweep.
+"""The `nram` command: train, eval, settings, trace, program, sweep, plot.
 
 Every subcommand turns a bad input (an `NramError`) into one line on stderr that says what
 would be valid, and exit status 2; any other exception is a bug and shows its traceback.
@@ -7,7 +7,6 @@ would be valid, and exit status 2; any other exception is a bug and shows its tr
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -23,6 +22,8 @@ EPILOG = """examples:
   nram trace runs/copy-seed1 --difficulty 5
   nram program runs/copy-seed1
   nram sweep copy --seeds 10
+  nram plot runs/copy-seed1 --out copy.png  training curves (a sweep directory: all its runs)
+  nram --plugin mytask.py train mytask      a task of one's own (docs/plugins.md)
 """
 
 
@@ -75,7 +76,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     if args.resume:
         run_dir = Path(args.resume)
-        saved = RunDirectory(run_dir).read_config()
+        saved = RunDirectory(run_dir).read_config(args.plugin)
         if args.task and args.task != saved.task:
             raise configuration.ConfigError(
                 f"{run_dir} trains {saved.task}, not {args.task}; omit TASK with --resume"
@@ -85,11 +86,12 @@ def run_train(args: argparse.Namespace) -> int:
         if not args.task:
             raise configuration.ConfigError("name a task (e.g. nram train copy) or --resume RUN")
         config = configuration.resolve(
-            args.task, files=args.config, assignments=args.assignments, seed=args.seed
+            args.task,
+            files=args.config,
+            assignments=args.assignments,
+            seed=args.seed,
+            plugins=args.plugin,
         )
-        if args.plugin:  # recorded, so that eval and resume load them too
-            plugins = tuple(str(Path(path).resolve()) for path in args.plugin)
-            config = dataclasses.replace(config, plugins=plugins + config.plugins)
         run_dir = Path(args.run_dir) if args.run_dir else _default_run_dir(args.task, config.seed)
     print(f"run directory: {run_dir}", file=sys.stderr)
     result = train.train(
@@ -148,7 +150,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     from nram import evaluate, tasks, train
 
-    model, config = train.load_model(args.run, args.checkpoint)
+    model, config = train.load_model(args.run, args.checkpoint, args.plugin)
     task = tasks.get(config.task)
     difficulties = args.difficulty or [
         *range(task.min_difficulty, config.max_difficulty + 1),
@@ -199,7 +201,9 @@ def add_settings(subparsers: argparse._SubParsersAction) -> None:
 def run_settings(args: argparse.Namespace) -> int:
     from nram import config as configuration
 
-    config = configuration.resolve(args.task, files=args.config, assignments=args.assignments)
+    config = configuration.resolve(
+        args.task, files=args.config, assignments=args.assignments, plugins=args.plugin
+    )
     print(configuration.to_toml(config))
     return 0
 
@@ -221,13 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FILE.py",
-        help="a Python file to import first (e.g. one that registers modules)",
+        help="a Python file to import first, one that registers modules or tasks (may "
+        "repeat); a run records it, and naming it again for a run (--resume, eval, trace, "
+        "program) takes the place of the recorded one, e.g. after the file moved",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_train(subparsers)
     add_eval(subparsers)
     add_settings(subparsers)
-    for name in ("trace", "program", "sweep", "reproduce"):  # each lives in its own module
+    for name in ("trace", "program", "sweep", "plot", "reproduce"):  # each in its own module
         module = _optional_module(f"nram.{name}")
         if module is not None and hasattr(module, "add_parser"):
             module.add_parser(subparsers)

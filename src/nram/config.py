@@ -130,6 +130,7 @@ class TrainConfig:
 # paper's training complexity (without it the natural algorithm can wrap round mod M), and
 # whatever else measurement said; the reasons are in docs/configuration.md.
 # The top difficulty defaults to the paper's (Table 1): `task.paper_max_difficulty`.
+# A plugin's task brings its own, in the same shape, as `task.defaults` (docs/plugins.md).
 # Gradient noise is off for the four easy tasks: it held Copy seeds back.
 EASY = {"noise": {"eta": 0.0}}
 PER_TASK: dict[str, dict[str, Any]] = {
@@ -305,22 +306,44 @@ def resolve(
     files: list[str] | tuple[str, ...] = (),
     assignments: list[str] | tuple[str, ...] = (),
     seed: int | None = None,
+    plugins: list[str] | tuple[str, ...] = (),
 ) -> TrainConfig:
-    """General defaults, then the task's, then TOML files, then NAME=VALUE assignments."""
-    from nram import tasks
-
-    if task not in tasks.NAMES:
-        raise ConfigError(f"unknown task {task!r}; valid tasks: {', '.join(tasks.NAMES)}")
-    defaults = {"max_difficulty": tasks.get(task).paper_max_difficulty, **PER_TASK[task]}
-    config = apply_mapping(TrainConfig(task=task), defaults)
+    """General defaults, then the task's, then TOML files, then NAME=VALUE assignments.
+    `plugins` (--plugin files) are imported first and recorded in the config, so that a run
+    of a plugin's task or modules loads them again when it resumes or is evaluated."""
+    load_plugins(plugins)
+    config = _with_task_defaults(task)
     for path in files:
         config = apply_mapping(config, load_toml(path))
     for assignment in assignments:
         config = set_value(config, *parse_assignment(assignment), from_text=True)
     if seed is not None:
         config = replace(config, seed=seed)
+    recorded = dict.fromkeys(absolute_paths(plugins) + config.plugins)  # each file once
+    config = replace(config, plugins=tuple(recorded))
     load_plugins(config.plugins)
     return validate(config)
+
+
+def _with_task_defaults(task: str) -> TrainConfig:
+    """The general defaults, then the task's: its paper's top difficulty and the smallest
+    memory that holds it, then PER_TASK for the paper's tasks or the task's own `defaults` for
+    a plugin's (a bad one names its task)."""
+    from nram import tasks
+
+    if task not in tasks.names():
+        raise ConfigError(f"unknown task {task!r}; valid tasks: {', '.join(tasks.names())}")
+    task_object = tasks.get(task)
+    top = task_object.paper_max_difficulty
+    defaults = {
+        "max_difficulty": top,
+        "memory_size": task_object.min_memory(top),
+        **PER_TASK.get(task, task_object.defaults),
+    }
+    try:
+        return apply_mapping(TrainConfig(task=task), defaults)
+    except ConfigError as error:
+        raise ConfigError(f"task {task}'s defaults: {error}") from None
 
 
 def validate(config: TrainConfig) -> TrainConfig:
@@ -398,31 +421,47 @@ def override(
     return validate(config)
 
 
-def from_dict(mapping: dict[str, Any]) -> TrainConfig:
-    """Rebuild a config saved by `as_dict` (a run directory's config.json)."""
+def from_dict(mapping: dict[str, Any], plugins: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+    """Rebuild a config saved by `as_dict` (a run directory's config.json). `plugins`, if
+    any, take the place of the plugin files it records: a run whose plugin file has moved is
+    used by naming the file anew (--plugin)."""
+    if plugins:
+        mapping = {**mapping, "plugins": list(absolute_paths(plugins))}
     load_plugins(mapping.get("plugins", ()))
     return validate(apply_mapping(TrainConfig(task=mapping.get("task", "copy")), mapping))
+
+
+def absolute_paths(paths: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Paths as a run records them: absolute, so that any working directory finds them."""
+    return tuple(str(Path(path).resolve()) for path in paths)
 
 
 _LOADED_PLUGINS: set[str] = set()
 
 
 def load_plugins(paths: list[str] | tuple[str, ...]) -> None:
-    """Import each Python file once (a user's modules register themselves on import)."""
+    """Import each Python file once (a user's modules and tasks register themselves on
+    import). A bad module or task in it is an error that names the file."""
     import importlib.util
 
     for path in paths:
         resolved = str(Path(path).resolve())
+        if not Path(resolved).is_file():  # even if imported before: a run must not record it
+            raise ConfigError(
+                f"plugin {path} does not exist (if it has moved, name it anew: nram --plugin "
+                "FILE.py ...)"
+            )
         if resolved in _LOADED_PLUGINS:
             continue
-        if not Path(resolved).is_file():
-            raise ConfigError(f"plugin {path} does not exist")
         spec = importlib.util.spec_from_file_location(
             f"nram_plugin_{len(_LOADED_PLUGINS)}", resolved
         )
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except NramError as error:
+            raise type(error)(f"plugin {path}: {error}") from None
         _LOADED_PLUGINS.add(resolved)
 
 

@@ -157,13 +157,10 @@ def measure(
     return sorted(results, key=lambda result: result.difficulty)
 
 
-def solved(
-    model: NRAM, config: TrainConfig, rng: np.random.Generator, examples: int
-) -> tuple[bool, float]:
-    """Error 0 at every difficulty up to the maximum, fuzzy and discretised (the project's
-    definition of solved, docs/spec.md §15), and then, if `evaluation.stretch` > 1, also at
-    2x, ceil(stretch / 2)x and stretch x the maximum (those up to stretch), with M and T
-    scaled. Returns (solved, worst error seen)."""
+def solved_checks(config: TrainConfig) -> list[tuple[list[int], int | None]]:
+    """The sizes `solved` checks, in order: (difficulties, memory size; None: scaled with the
+    difficulty). Every difficulty up to the maximum in the training memory, then 2x,
+    ceil(stretch / 2)x and stretch x the maximum (those up to stretch)."""
     task = tasks.get(config.task)
     checks = [(list(range(task.min_difficulty, config.max_difficulty + 1)), config.memory_size)]
     # Several sizes, because a program can be exact at the largest and wrong in between
@@ -171,8 +168,17 @@ def solved(
     stretch = config.evaluation.stretch
     for factor in sorted({2, math.ceil(stretch / 2), stretch} & set(range(2, stretch + 1))):
         checks.append(([factor * config.max_difficulty], None))
+    return checks
+
+
+def solved(
+    model: NRAM, config: TrainConfig, rng: np.random.Generator, examples: int
+) -> tuple[bool, float]:
+    """Error 0 at every size of `solved_checks`, fuzzy and discretised (the project's
+    definition of solved, docs/spec.md §15), with M and T scaled beyond the training sizes.
+    Returns (solved, worst error seen)."""
     worst = 0.0
-    for difficulties, memory_size in checks:
+    for difficulties, memory_size in solved_checks(config):
         for discrete in (False, True):
             results = measure(
                 model,
@@ -187,6 +193,24 @@ def solved(
         if worst > 0.0:
             break
     return worst == 0.0, worst
+
+
+def describe_solved_checks(config: TrainConfig) -> str:
+    """The difficulties `solved` checks, e.g. "1..15, 30, 60, 105"."""
+    return format_difficulties([n for group, _ in solved_checks(config) for n in group])
+
+
+def format_difficulties(values: list[int]) -> str:
+    """[1, 2, ..., 15, 30, 60] -> "1..15, 30, 60": runs of three or more as a range."""
+    parts: list[str] = []
+    start = 0
+    for end in range(1, len(values) + 1):
+        if end < len(values) and values[end] == values[end - 1] + 1:
+            continue
+        run = values[start:end]
+        parts += [f"{run[0]}..{run[-1]}"] if len(run) > 2 else [str(value) for value in run]
+        start = end
+    return ", ".join(parts)
 
 
 FUZZY_MAX_MEMORY = 1024

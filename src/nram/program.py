@@ -445,7 +445,7 @@ def run_program(args: argparse.Namespace) -> int:
     if not args.run:
         raise NramError("name a run directory (nram program RUN) or --check TASK")
     args.examples = args.examples or 10
-    model, config = train.load_model(args.run, args.checkpoint)
+    model, config = train.load_model(args.run, args.checkpoint, args.plugin)
     task = tasks.get(config.task)
     difficulties = args.difficulty or list(range(task.min_difficulty, config.max_difficulty + 1))
     text, blocks = learned_program(
@@ -488,7 +488,8 @@ def learned_program(
     registers = model.config.registers
     heading = (
         f"# {config.task}, {config.machine.controller} controller, {registers} registers; "
-        f"sample inputs: {examples} per difficulty {_ranges(difficulties)}\n"
+        f"sample inputs: {examples} per difficulty "
+        f"{evaluate.format_difficulties(difficulties)}\n"
     )
     if isinstance(machine.policy, CircuitTable):
         blocks = blocks_of_table(machine.policy, machine.modules, per_pattern, everything)
@@ -532,9 +533,3 @@ def check_program(args: argparse.Namespace) -> int:
     )
     print(evaluate.format_table(report))
     return 0
-
-
-def _ranges(values: list[int]) -> str:
-    if len(values) > 2 and values == list(range(values[0], values[-1] + 1)):
-        return f"{values[0]}..{values[-1]}"
-    return ", ".join(str(v) for v in values)

@@ -282,7 +282,7 @@ def run_command(arguments: argparse.Namespace) -> int:
         raise ConfigError(f"--budget must be > 0 seconds, got {arguments.budget}")
     if arguments.examples < 1:
         raise ConfigError(f"--examples must be >= 1, got {arguments.examples}")
-    default = QUICK_TASKS if quick else tasks.NAMES
+    default = QUICK_TASKS if quick else tasks.PAPER_TASKS
     chosen = arguments.tasks.split(",") if arguments.tasks else list(default)
     for task in chosen:
         tasks.get(task)

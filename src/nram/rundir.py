@@ -75,15 +75,16 @@ class RunDirectory:
     def write_config(self, config: TrainConfig) -> None:
         self.write("config.json", configuration.as_dict(config))
 
-    def read_config(self) -> TrainConfig:
-        """The run's settings, as config.json recorded them."""
+    def read_config(self, plugins: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+        """The run's settings, as config.json recorded them; `plugins`, if any, in place of
+        the plugin files it records (`configuration.from_dict`)."""
         path = self.path / "config.json"
         if not path.exists():
             raise RunError(f"{self.path} is not a run directory: no config.json there")
         saved = read_json(path)
         if saved is None:
             raise RunError(f"{path} is damaged: it does not hold JSON")
-        return configuration.from_dict(saved)
+        return configuration.from_dict(saved, plugins)
 
     def write_result(self, result: dict[str, Any]) -> None:
         self.write("result.json", result)
@@ -100,6 +101,19 @@ class RunDirectory:
     def append_metrics(self, line: dict[str, Any]) -> None:
         with open(self.metrics_path, "a") as handle:
             handle.write(json.dumps(line) + "\n")
+
+    def read_metrics(self) -> list[dict[str, Any]]:
+        """The lines of metrics.jsonl (none if there is none); a last line cut short (a run
+        writing it now) is left out."""
+        if not self.metrics_path.exists():
+            return []
+        lines = []
+        for text in self.metrics_path.read_text().splitlines():
+            try:
+                lines.append(json.loads(text))
+            except json.JSONDecodeError:
+                break
+        return lines
 
     def truncate_metrics(self, step: int) -> None:
         """Drop the lines logged after `step` (a checkpoint's): a resumed run logs them again."""

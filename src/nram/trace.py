@@ -277,7 +277,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_trace(args: argparse.Namespace) -> int:
     from nram import evaluate, tasks, train
 
-    model, config = train.load_model(args.run, args.checkpoint)
+    model, config = train.load_model(args.run, args.checkpoint, args.plugin)
     task = tasks.get(config.task)
     size = args.memory_size or evaluate.memory_size_for(config, args.difficulty)
     horizon = args.timesteps or config.horizon(args.difficulty)

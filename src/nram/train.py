@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from nram.config import TrainConfig
 from nram.curriculum import Curriculum
 from nram.machine import NRAM
 from nram.rundir import RunDirectory
+from nram.status import StatusLine
 
 RECENT_ERRORS = 10  # batches at the current level whose training error `recent_error` averages
 MAX_SKIPPED_STEPS = 100  # non-finite steps skipped before a run stops as "diverged"
@@ -447,7 +449,8 @@ def train(
 ) -> Result:
     """Train until `stop_reason` gives a reason; Ctrl-C saves a checkpoint and returns (reason
     "interrupted"). `on_log` gets every line written to metrics.jsonl, and may stop the run
-    by returning a reason (a sweep's scheduler returns "pruned")."""
+    by returning a reason (a sweep's scheduler returns "pruned"); `progress_bar` shows the
+    run's status line on stderr (`nram.status`)."""
     trainer = Trainer(config, run_dir)
     run = trainer.run
     if resume:
@@ -456,8 +459,8 @@ def train(
     else:
         run.create()
     run.write_config(config)
-    bar = _progress_bar(config, trainer.progress.step) if progress_bar else None
-    say = bar.write if bar else print
+    status = StatusLine(config.task, config.max_difficulty, sys.stderr if progress_bar else None)
+    status.doing("compiling the training step")
 
     clock = window_start = time.perf_counter()
     window_steps = 0
@@ -473,28 +476,29 @@ def train(
             clock, window_steps = now, window_steps + 1
             step = trainer.progress.step
             if not metrics.finite:
-                say(f"step {step}: loss or gradient is not finite; update skipped")
+                status.message(f"step {step}: loss or gradient is not finite; update skipped")
 
             # Log: the averages over the last `log_every` steps.
             told_to_stop = None
             if step % config.log_every == 0:
                 line = trainer.log_line(window_steps / max(now - window_start, 1e-9))
                 window_start, window_steps = now, 0
-                if bar:
-                    _show(bar, line)
+                status.update(line, trainer.recent_error)
                 if on_log:
                     told_to_stop = on_log(line)
 
             # Solved? Checked every `evaluation.every` steps once the top level is right.
             at_top, solved = trainer.at_top, False
             if at_top and step % config.evaluation.every == 0 and trainer.recent_error == 0.0:
+                status.doing(f"checking solved at n = {evaluate.describe_solved_checks(config)}")
                 solved, worst = trainer.check_solved()
+                status.checked(step, solved, worst)
 
             # Stop, or restart an attempt that has made no progress for `restart_after` steps.
             reason = stop_reason(config, trainer.progress, solved=solved, at_top=at_top)
             reason = reason or told_to_stop
             if reason is None and restart_due(config, trainer.progress):
-                say(
+                status.message(
                     f"step {step}: no progress at level {trainer.curriculum.level} for "
                     f"{step - trainer.progress.last_rise} steps; fresh parameters, attempt "
                     f"{trainer.progress.attempt + 2}"
@@ -507,8 +511,7 @@ def train(
     except KeyboardInterrupt:
         reason = "interrupted"
     finally:
-        if bar:
-            bar.close()
+        status.close()
 
     if trainer.progress.count and reason != "interrupted":
         trainer.log_line(0.0)  # the last, partial interval; an interrupted run keeps its sums
@@ -526,26 +529,13 @@ def train(
     return result
 
 
-def _progress_bar(config: TrainConfig, step: int) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(total=config.steps, initial=step, dynamic_ncols=True, desc=config.task)
-
-
-def _show(bar: Any, line: dict[str, Any]) -> None:
-    bar.set_postfix(
-        loss=f"{line.get('loss', 0):.3f}",
-        err=f"{line.get('error', 0):.3f}",
-        level=line["level"],
-        refresh=False,
-    )
-    bar.update(line["step"] - bar.n)
-
-
-def load_model(run_dir: str | Path, which: str = "best") -> tuple[NRAM, TrainConfig]:
-    """The trained model of a run directory (best.npz by default) and its config."""
+def load_model(
+    run_dir: str | Path, which: str = "best", plugins: list[str] | tuple[str, ...] = ()
+) -> tuple[NRAM, TrainConfig]:
+    """The trained model of a run directory (best.npz by default) and its config; `plugins`,
+    if any, in place of the plugin files the run recorded (they may have moved)."""
     run = RunDirectory(run_dir)
-    config = run.read_config()
+    config = run.read_config(plugins)
     template = machine.init(config.machine, jax.random.key(config.seed))
     # The model only: how the optimiser's state is laid out does not matter for using it.
     model, _ = checkpoint.load(run.checkpoint(which), template, leading=True)

@@ -132,6 +132,7 @@ def run_command(args: argparse.Namespace) -> int:
         scheduler=Asha(args.asha_min_steps, args.asha_reduction)
         if args.scheduler == "asha"
         else None,
+        plugins=args.plugin,
     )
     sweep_dir = Path(args.sweep_dir) if args.sweep_dir else default_sweep_dir(spec)
     report = run_sweep(

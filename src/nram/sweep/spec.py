@@ -215,13 +215,15 @@ def build_spec(
     random_seed: int | None = None,
     patience: int | None = None,
     scheduler: Asha | None = None,
+    plugins: list[str] | tuple[str, ...] = (),
 ) -> SweepSpec:
     """Turn the command line (and an optional sweep file) into a checked SweepSpec.
 
     A --set NAME=V with one value fixes a setting for every run; NAME=V1,V2 makes it a grid
     axis (or, with random_count, a set to sample from); NAME=LOW:HIGH / log:LOW:HIGH is a
     range for random search. Every resulting config is resolved now, so that an unknown
-    setting or a bad value is an error before anything runs.
+    setting or a bad value is an error before anything runs. `plugins` (--plugin files) are
+    recorded in every run's config, for the workers to import.
     """
     file = configuration.load_toml(sweep_file) if sweep_file else {}
     unknown = file.keys() - {"task", "seeds", "base", "grid", "random"}
@@ -265,7 +267,7 @@ def build_spec(
             raise ConfigError(f"unknown setting {name!r}; valid settings: {', '.join(known)}")
 
     # The base: defaults, the sweep's patience, files, [base], fixed --set, then --patience.
-    base = replace(configuration.resolve(task), patience=DEFAULT_PATIENCE)
+    base = replace(configuration.resolve(task, plugins=plugins), patience=DEFAULT_PATIENCE)
     base = configuration.override(base, files=config_files)
     base = configuration.apply_mapping(base, file.get("base", {}))
     base = configuration.override(base, assignments=fixed)

@@ -11,12 +11,16 @@ A task is a small object with three pieces of knowledge (docs/spec.md §13):
 * its scored cells — ``_scored_cells``.
 
 The public methods validate their inputs and raise ``TaskError`` (a ``ValueError``) with a
-one-line message that names the valid range or the smallest memory that fits.
+one-line message that names the valid range or the smallest memory that fits. They also check
+what a sampler returns (shapes, integer values in Z_M, a mask that scores some cell), so that a
+task of one's own (docs/plugins.md) with a bad layout is a clear error, not a crash in the
+machine.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -50,12 +54,16 @@ def check_memory_size(memory_size: int) -> int:
 
 
 class Task:
-    """Base class of the ten tasks; each subclass fills in the four underscored methods."""
+    """Base class of the tasks; each subclass fills in the four underscored methods and sets
+    ``name`` and ``paper_max_difficulty`` (docs/plugins.md: a task of one's own)."""
 
     name: str = ""
     min_difficulty: int = 1
     # Largest difficulty the paper trained on (Table 1); the trainer's default n_max.
     paper_max_difficulty: int = 1
+    # Settings a run of this task starts from, in config.PER_TASK's shape, e.g.
+    # {"memory_size": 12, "horizon": {"offset": 3}}; the paper's tasks keep theirs in PER_TASK.
+    defaults: dict[str, Any] = {}
 
     # --- what a subclass provides -------------------------------------------------------
 
@@ -147,12 +155,57 @@ class Task:
         self._check_difficulty(int(difficulty.min()))
         self._check_fits(int(difficulty.max()), memory_size)  # min_memory is increasing
         memory, target, mask = self._sample_batch(rng, difficulty, int(memory_size))
+        self._check_sampled(memory, target, mask, difficulty, int(memory_size))
         return Batch(
             memory=memory.astype(np.int32),
             target=np.where(mask, target, 0).astype(np.int32),
             mask=mask.astype(bool),
             difficulty=difficulty.astype(np.int32),
         )
+
+    def _check_sampled(
+        self,
+        memory: np.ndarray,
+        target: np.ndarray,
+        mask: np.ndarray,
+        difficulty: np.ndarray,
+        memory_size: int,
+    ) -> None:
+        """What ``_sample_batch`` returned is a batch the machine can run: integer (B, M)
+        memories and targets in Z_M, a boolean (B, M) mask that scores a cell in every row."""
+        expected = (difficulty.size, memory_size)
+        for what, array in (("memory", memory), ("target", target)):
+            array = np.asarray(array)
+            if array.shape != expected:
+                raise TaskError(
+                    f"{self.name}: the sampler returned {what} of shape {array.shape} for "
+                    f"{expected[0]} difficulties and memory_size {memory_size}; expected "
+                    f"{expected}"
+                )
+            if not np.issubdtype(array.dtype, np.integer):
+                raise TaskError(
+                    f"{self.name}: the sampler returned {what} of dtype {array.dtype}; "
+                    "expected integers"
+                )
+        mask = np.asarray(mask)
+        if mask.shape != expected or mask.dtype != bool:
+            raise TaskError(
+                f"{self.name}: the sampler returned a mask of shape {mask.shape} and dtype "
+                f"{mask.dtype}; expected bool {expected}"
+            )
+        empty = ~mask.any(axis=1)
+        if empty.any():
+            raise TaskError(
+                f"{self.name}: the sampler returned a mask that scores no cell (difficulty "
+                f"{int(difficulty[empty][0])}); every example needs a scored cell"
+            )
+        values = np.concatenate([np.ravel(memory), np.asarray(target)[mask]])
+        outside = values[(values < 0) | (values >= memory_size)]
+        if outside.size:
+            raise TaskError(
+                f"{self.name}: the sampler returned value {int(outside[0])} outside Z_M = "
+                f"[0, {memory_size - 1}] (memory_size {memory_size})"
+            )
 
     def solve(self, memory: np.ndarray) -> np.ndarray:
         """The final memory after running the task's algorithm on ``memory`` (not modified).
