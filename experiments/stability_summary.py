@@ -59,7 +59,10 @@ def verdict(run_dir: Path) -> dict:
         "step": result.get("step"),
         "level": result.get("level"),
         "error": result.get("error"),
-        "verdict": "keeps it" if not changed else f"another program ({len(changed)} circuits)",
+        "verdict": "keeps it"
+        if not changed
+        else f"{'another right' if result.get('solved') else 'another'} program "
+        f"({len(changed)} of its circuits differ)",
         "changed": [f"when {condition(p, registers)}: {text}" for p, text in changed],
     }
 
