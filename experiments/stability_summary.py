@@ -67,12 +67,44 @@ def verdict(run_dir: Path) -> dict:
     }
 
 
+def cell(runs: list[dict]) -> str:
+    """One start of the pivot table: how its runs (seeds) ended."""
+    kept = sum(run["verdict"] == "keeps it" for run in runs)
+    solved = [run for run in runs if run["solved"]]
+    if len(solved) == len(runs):
+        steps = "-".join(sorted({str(run["step"]) for run in solved}))
+        text = f"solved {len(solved)}/{len(runs)} ({steps} steps)"
+        return text + ("" if kept == len(runs) else ", another right program")
+    levels = "-".join(sorted({str(run["level"]) for run in runs}))
+    errors = [run["error"] for run in runs if run["error"] is not None]
+    return f"slid: level {levels}, error {min(errors):.2f}-{max(errors):.2f}"
+
+
+def pivot(rows: list[dict]) -> None:
+    """Programs down, starts across."""
+    starts = sorted({(row["perturb"], -row["margin"]) for row in rows})
+    names = sorted({row["program"] for row in rows})
+    heading = [f"margin {-m:g}" + (f", noise {p:g}" if p else "") for p, m in starts]
+    print("| program | " + " | ".join(heading) + " |")
+    print("|---|" + "---|" * len(starts))
+    for name in names:
+        cells = [
+            cell(
+                [r for r in rows if r["program"] == name and (r["perturb"], -r["margin"]) == start]
+            )
+            for start in starts
+        ]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print()
+
+
 def main(paths: list[str]) -> None:
     rows = []
     for sweep in paths:
         for run_dir in sorted(Path(sweep).iterdir()):
             if (run_dir / "latest.npz").exists():
                 rows.append(verdict(run_dir))
+    pivot(rows)
     print("| program | margin | noise | seed | solved (step) | level | error | ends at |")
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:
