@@ -5,6 +5,7 @@ Every test uses the same tiny Access configuration, so the jitted step compiles 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -220,3 +221,11 @@ def test_resume_across_a_restart_gives_the_same_metrics(tmp_path: Path) -> None:
     resumed = train.train(stuck, tmp_path / "parts", resume=True, progress_bar=False)
     assert resumed.restarts == 2
     assert metric_lines(tmp_path / "parts") == metric_lines(tmp_path / "whole")
+
+
+def test_the_python_api_validates_the_config_too(tmp_path: Path) -> None:
+    """`train.train` checks a config built in Python, before it creates anything."""
+    no_steps = dataclasses.replace(tiny_config(steps=40), steps=0)
+    with pytest.raises(config.ConfigError, match="steps must be >= 1, got 0"):
+        train.train(no_steps, tmp_path / "run", progress_bar=False)
+    assert not (tmp_path / "run").exists()

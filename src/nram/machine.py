@@ -55,6 +55,8 @@ class MachineConfig:
             raise ConfigError(f"unknown controller {self.controller!r}; valid: {valid}")
         if self.width < 1:
             raise ConfigError(f"width must be >= 1, got {self.width}")
+        if not self.modules:
+            raise ConfigError("machine.modules must name at least one module, e.g. read,inc,write")
         registry.sequence(self.modules, self.repeat)  # unknown names fail here, clearly
 
 

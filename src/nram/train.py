@@ -31,7 +31,7 @@ import optax
 from jax import Array
 
 from nram import checkpoint, evaluate, loss, machine, tasks
-from nram.config import TrainConfig
+from nram.config import TrainConfig, validate
 from nram.curriculum import Curriculum
 from nram.machine import NRAM
 from nram.rundir import RunDirectory
@@ -426,6 +426,7 @@ def train(
 ) -> Result:
     """Train until `stop_reason` gives a reason; Ctrl-C saves a checkpoint and returns (reason
     "interrupted"). `on_log` gets every line written to metrics.jsonl."""
+    config = validate(config)  # a config built in Python, too
     trainer = Trainer(config, run_dir)
     run = trainer.run
     if resume:
