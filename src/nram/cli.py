@@ -1,7 +1,8 @@
 """The `nram` command: train, eval, trace, program, sweep.
 
 Every subcommand turns a bad input (an `NramError`) into one line on stderr that says what
-would be valid, and exit status 2; any other exception is a bug and shows its traceback.
+would be valid, and exit status 2; Ctrl-C exits with status 130 (a training run first saves
+where it stopped); any other exception is a bug and shows its traceback.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from nram import __version__, use_single_threaded_xla
-from nram.errors import NramError
+from nram.errors import NramError, at_least
 
 EPILOG = """examples:
   nram train copy --seed 1                  train Copy with the defaults
@@ -25,6 +27,8 @@ EPILOG = """examples:
   nram sweep copy --seeds 10
 """
 
+
+INTERRUPTED = 130  # the exit status of a command stopped by Ctrl-C, as the shell's 128 + SIGINT
 
 # --- train -------------------------------------------------------------------------------
 
@@ -56,6 +60,12 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--run-dir", help="where to write the run (default runs/TASK-seedS)")
     parser.add_argument("--resume", metavar="RUN", help="continue the run in directory RUN")
+    parser.add_argument(
+        "--continue",
+        action="store_true",
+        dest="continue_solved",
+        help="with --resume: train a solved run on (else resuming it changes nothing)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run_train)
 
@@ -75,6 +85,12 @@ def run_train(args: argparse.Namespace) -> int:
 
     if args.resume:
         run_dir = Path(args.resume)
+        for flag, given in (("--seed", args.seed is not None), ("--run-dir", args.run_dir)):
+            if given:
+                raise configuration.ConfigError(
+                    f"{flag} cannot change a run: --resume {run_dir} goes on with its own; "
+                    f"drop {flag}, or start a new run without --resume"
+                )
         saved = RunDirectory(run_dir).read_config()
         if args.task and args.task != saved.task:
             raise configuration.ConfigError(
@@ -84,6 +100,8 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         if not args.task:
             raise configuration.ConfigError("name a task (e.g. nram train copy) or --resume RUN")
+        if args.continue_solved:
+            raise configuration.ConfigError("--continue goes with --resume RUN")
         config = configuration.resolve(
             args.task, files=args.config, assignments=args.assignments, seed=args.seed
         )
@@ -91,9 +109,14 @@ def run_train(args: argparse.Namespace) -> int:
             plugins = tuple(str(Path(path).resolve()) for path in args.plugin)
             config = dataclasses.replace(config, plugins=plugins + config.plugins)
         run_dir = Path(args.run_dir) if args.run_dir else _default_run_dir(args.task, config.seed)
-    print(f"run directory: {run_dir}", file=sys.stderr)
+        RunDirectory(run_dir).create()  # before saying where the run goes: it may not go there
+        print(f"run directory: {run_dir}", file=sys.stderr)
     result = train.train(
-        config, run_dir, resume=bool(args.resume), progress_bar=not args.no_progress
+        config,
+        run_dir,
+        resume=bool(args.resume),
+        continue_solved=args.continue_solved,
+        progress_bar=not args.no_progress,
     )
     status = "solved" if result.solved else f"not solved ({result.reason})"
     print(
@@ -102,6 +125,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
     if result.reason == "interrupted":
         print(f"interrupted: resume with  nram train --resume {run_dir}", file=sys.stderr)
+        return INTERRUPTED
     return 0
 
 
@@ -148,6 +172,12 @@ def run_eval(args: argparse.Namespace) -> int:
 
     from nram import evaluate, tasks, train
 
+    at_least(
+        ("--examples", args.examples, 1),
+        ("--memory-size", args.memory_size, 1),
+        ("--timesteps", args.timesteps, 1),
+        ("--seed", args.seed, 0),
+    )
     model, config = train.load_model(args.run, args.checkpoint)
     task = tasks.get(config.task)
     difficulties = args.difficulty or [
@@ -158,8 +188,6 @@ def run_eval(args: argparse.Namespace) -> int:
     for difficulty in difficulties:
         if difficulty < task.min_difficulty:
             raise NramError(f"{config.task} difficulties start at {task.min_difficulty}")
-    if args.examples < 1:
-        raise NramError(f"--examples must be >= 1, got {args.examples}")
     report = evaluate.report(
         model,
         config,
@@ -207,8 +235,15 @@ def run_settings(args: argparse.Namespace) -> int:
 # --- the command -------------------------------------------------------------------------
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, its errors one line like every bad input's (the usage is in --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="nram",
         description="Neural Random-Access Machines (Kurach et al., ICLR 2016): train, "
         "evaluate, trace and read the programs of differentiable pointer machines.",
@@ -260,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     except NramError as error:  # bad input: one line; anything else is a bug, with its traceback
         print(f"nram: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C outside training, or a second one within it
+        print("nram: interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from nram.curriculum import CurriculumConfig
-from nram.errors import ConfigError, NramError
+from nram.errors import ConfigError, NramError, file_errors
 from nram.machine import MachineConfig
 
 
@@ -275,11 +275,11 @@ def apply_mapping(config: Any, mapping: dict[str, Any], prefix: str = "") -> Any
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
+    if not Path(path).exists():
+        raise ConfigError(f"no such config file: {path}")
     try:
-        with open(path, "rb") as handle:
+        with file_errors(path, "read", ConfigError), open(path, "rb") as handle:
             return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"no such config file: {path}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from None
 
@@ -439,7 +439,10 @@ def load_plugins(paths: list[str] | tuple[str, ...]) -> None:
         )
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except SyntaxError as error:  # bad input; any other exception is the plugin's bug
+            raise ConfigError(f"plugin {path} line {error.lineno}: {error.msg}") from None
         _LOADED_PLUGINS.add(resolved)
 
 

@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import enum
 import math
+import signal
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -294,6 +298,13 @@ class Trainer:
         self.data_rng.bit_generator.state = header["data_rng"]
         self.curriculum.load_state_dict(header["curriculum"])
         self.recent_errors = list(header["recent_errors"])
+
+    def resume(self) -> None:
+        """Go on from latest.npz. A run stopped before its first checkpoint starts again from
+        step 0: its config.json, written first, is all it needs (training is deterministic)."""
+        self.run.check_resumable()
+        if self.run.checkpoint("latest").exists():
+            self.restore()
         self.run.truncate_metrics(self.progress.step)  # the resumed run logs those lines again
 
     def checkpoint(self) -> None:
@@ -421,20 +432,43 @@ def train(
     run_dir: str | Path,
     *,
     resume: bool = False,
+    continue_solved: bool = False,
     progress_bar: bool = True,
     on_log: Callable[[dict[str, Any]], None] | None = None,
 ) -> Result:
-    """Train until `stop_reason` gives a reason; Ctrl-C saves a checkpoint and returns (reason
-    "interrupted"). `on_log` gets every line written to metrics.jsonl."""
+    """Train until `stop_reason` gives a reason. Ctrl-C ends the run at the end of the step it
+    lands in, with a checkpoint, and returns (reason "interrupted"); a second Ctrl-C raises
+    KeyboardInterrupt at once, and the run resumes from its last checkpoint. Resuming a solved
+    run changes nothing and returns its result, unless `continue_solved`. `on_log` gets every
+    line written to metrics.jsonl."""
     config = validate(config)  # a config built in Python, too
     trainer = Trainer(config, run_dir)
     run = trainer.run
     if resume:
-        run.check_resumable()
-        trainer.restore()
+        ended = run.read_result()
+        if ended and ended["solved"] and not continue_solved:
+            print(
+                f"{run} is solved (at step {ended['step']}): nothing changed; "
+                "nram train --resume RUN --continue trains it on",
+                file=sys.stderr,
+            )
+            return Result(**ended)
+        trainer.resume()
     else:
         run.create()
     run.write_config(config)
+    with interrupts_deferred() as interrupted:
+        return _train(trainer, interrupted, progress_bar, on_log)
+
+
+def _train(
+    trainer: Trainer,
+    interrupted: threading.Event,
+    progress_bar: bool,
+    on_log: Callable[[dict[str, Any]], None] | None,
+) -> Result:
+    """The loop of `train`, from the trainer's state to the result.json it writes."""
+    config, run = trainer.config, trainer.run
     bar = _progress_bar(config, trainer.progress.step) if progress_bar else None
     say = bar.write if bar else print
 
@@ -481,8 +515,10 @@ def train(
             # Checkpoint every `checkpoint_every` steps (and at the end, below).
             if reason is None and step % config.checkpoint_every == 0:
                 trainer.checkpoint()
-    except KeyboardInterrupt:
-        reason = "interrupted"
+
+            # Ctrl-C: stop here, between two steps, where the state is whole.
+            if reason is None and interrupted.is_set():
+                reason = "interrupted"
     finally:
         if bar:
             bar.close()
@@ -501,6 +537,29 @@ def train(
     )
     run.write_result(result.as_dict())
     return result
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[threading.Event]:
+    """Ctrl-C (SIGINT) sets the event instead of raising KeyboardInterrupt, and the loop stops
+    between two steps: raised mid-step, it could leave the next batch drawn but not trained
+    on, and the resumed run would differ. A second Ctrl-C raises at once. Signals reach the
+    main thread only; in another, Ctrl-C keeps its usual effect."""
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+
+    def defer(signum: int, frame: Any) -> None:
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        interrupted.set()
+
+    previous = signal.signal(signal.SIGINT, defer)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
 def _progress_bar(config: TrainConfig, step: int) -> Any:
