@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -76,7 +77,6 @@ def test_eval_table(trained_run: Path, capsys: pytest.CaptureFixture) -> None:
         (["train", "--resume", "/nonexistent"], "is not a run directory"),
         (["eval", "/nonexistent"], "is not a run directory"),
         (["settings", "copy", "--set", "nope=1"], "unknown setting 'nope'"),
-        (["train", "--resume", "/r", "--seed", "1"], "--seed cannot change a run"),
         (["train", "--resume", "/r", "--run-dir", "/s"], "--run-dir cannot change a run"),
         (["train", "copy", "--continue"], "--continue goes with --resume RUN"),
         (["train", "copy", "--seed", "-1"], "seed must be >= 0, got -1"),
@@ -128,10 +128,22 @@ def test_an_option_out_of_range_is_one_line(
     assert_one_line(code, err, message)
 
 
-def test_sweep_workers_zero_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    argv = ["sweep", "access", "--workers", "0", "--sweep-dir", str(tmp_path / "sweep")]
-    code, _, err = run(capsys, *argv)
-    assert_one_line(code, err, "--workers must be >= 1, got 0")
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--workers", "0"], "--workers must be >= 1, got 0"),
+        (["--generalisation", "-5"], "--generalisation must be >= 0, got -5"),
+        (["--sweep-dir", "afile/sub"], "cannot create afile/sub: Not a directory"),
+    ],
+)
+def test_a_bad_sweep_option_is_one_line(
+    option: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    Path("afile").write_text("not a folder")
+    code, _, err = run(capsys, "sweep", "access", "--max-runs", "0", "--sweep-dir", "s", *option)
+    assert_one_line(code, err, message)
 
 
 def test_a_bug_shows_its_traceback_and_bad_input_stays_one_line(
@@ -164,6 +176,19 @@ def test_the_command_prints_a_bugs_traceback(tmp_path: Path) -> None:
     )
     assert completed.returncode == 1
     assert "Traceback" in completed.stderr and "KeyError: 'planted'" in completed.stderr
+
+
+def test_ctrl_c_is_exit_status_130_and_one_line(tmp_path: Path) -> None:
+    """Outside training too (here while a plugin loads), so that `nram ... && ...` stops."""
+    plugin = tmp_path / "pressed.py"
+    plugin.write_text("raise KeyboardInterrupt\n")
+    completed = subprocess.run(
+        [sys.executable, "-m", "nram", "--plugin", str(plugin), "settings", "copy"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 130 and completed.stderr == "nram: interrupted\n"
 
 
 def test_eval_refuses_a_difficulty_below_the_tasks_minimum(
@@ -290,6 +315,22 @@ def test_a_full_disk_is_one_line_and_keeps_the_previous_checkpoint(
     assert_one_line(code, err, f"cannot write {copy / 'latest.npz'}: No space left on device")
     assert (copy / "latest.npz").read_bytes() == before
     assert not list(copy.glob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--seed", "1"], "seed cannot change a run: it is 0 there"),
+        (["--set", "seed=1"], "seed cannot change a run"),
+        (["--set", "task=copy"], "task cannot change a run: it is access there"),
+    ],
+)
+def test_resume_refuses_what_would_make_it_another_run(
+    trained_run: Path, option: list[str], message: str, capsys: pytest.CaptureFixture
+) -> None:
+    code, _, err = run(capsys, "train", "--resume", str(trained_run), *option)
+    assert_one_line(code, err)
+    assert re.search(message, err), err
 
 
 def test_resuming_a_solved_run_changes_nothing_unless_asked_to_continue(

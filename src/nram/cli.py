@@ -85,18 +85,22 @@ def run_train(args: argparse.Namespace) -> int:
 
     if args.resume:
         run_dir = Path(args.resume)
-        for flag, given in (("--seed", args.seed is not None), ("--run-dir", args.run_dir)):
-            if given:
-                raise configuration.ConfigError(
-                    f"{flag} cannot change a run: --resume {run_dir} goes on with its own; "
-                    f"drop {flag}, or start a new run without --resume"
-                )
+        if args.run_dir:
+            raise configuration.ConfigError(
+                f"--run-dir cannot change a run: --resume {run_dir} goes on where it is"
+            )
         saved = RunDirectory(run_dir).read_config()
         if args.task and args.task != saved.task:
             raise configuration.ConfigError(
                 f"{run_dir} trains {saved.task}, not {args.task}; omit TASK with --resume"
             )
-        config = configuration.override(saved, files=args.config, assignments=args.assignments)
+        seed = [] if args.seed is None else [f"seed={args.seed}"]
+        config = configuration.override(
+            saved,
+            files=args.config,
+            assignments=[*args.assignments, *seed],
+            keep=("task", "seed"),
+        )
     else:
         if not args.task:
             raise configuration.ConfigError("name a task (e.g. nram train copy) or --resume RUN")

@@ -405,14 +405,23 @@ def override(
     *,
     files: list[str] | tuple[str, ...] = (),
     assignments: list[str] | tuple[str, ...] = (),
+    keep: tuple[str, ...] = (),
 ) -> TrainConfig:
-    """`config` with TOML files and NAME=VALUE assignments applied on top."""
+    """`config` with TOML files and NAME=VALUE assignments applied on top; the settings in
+    `keep` may not change (a resumed run's task and seed: what makes it the run it is)."""
+    changed = config
     for path in files:
-        config = apply_mapping(config, load_toml(path))
+        changed = apply_mapping(changed, load_toml(path))
     for assignment in assignments:
-        config = set_value(config, *parse_assignment(assignment), from_text=True)
-    load_plugins(config.plugins)
-    return validate(config)
+        changed = set_value(changed, *parse_assignment(assignment), from_text=True)
+    for name in keep:
+        if getattr(changed, name) != getattr(config, name):
+            raise ConfigError(
+                f"{name} cannot change a run: it is {getattr(config, name)} there; "
+                f"start a new run for another {name}"
+            )
+    load_plugins(changed.plugins)
+    return validate(changed)
 
 
 def from_dict(mapping: dict[str, Any]) -> TrainConfig:
