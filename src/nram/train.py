@@ -21,8 +21,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -457,18 +456,6 @@ def train(
     else:
         run.create()
     run.write_config(config)
-    with interrupts_deferred() as interrupted:
-        return _train(trainer, interrupted, progress_bar, on_log)
-
-
-def _train(
-    trainer: Trainer,
-    interrupted: threading.Event,
-    progress_bar: bool,
-    on_log: Callable[[dict[str, Any]], None] | None,
-) -> Result:
-    """The loop of `train`, from the trainer's state to the result.json it writes."""
-    config, run = trainer.config, trainer.run
     bar = _progress_bar(config, trainer.progress.step) if progress_bar else None
     say = bar.write if bar else print
 
@@ -477,6 +464,8 @@ def _train(
     # A resumed run may have nothing left to do (its steps or its time spent).
     reason = stop_reason(config, trainer.progress, solved=False, at_top=trainer.at_top)
     worst = math.inf
+    interrupted = threading.Event()
+    put_back_ctrl_c = defer_ctrl_c(interrupted)
     try:
         while reason is None:
             # Step: one batch, one update (skipped if its loss or gradient is not finite).
@@ -520,6 +509,7 @@ def _train(
             if reason is None and interrupted.is_set():
                 reason = "interrupted"
     finally:
+        put_back_ctrl_c()
         if bar:
             bar.close()
 
@@ -539,16 +529,14 @@ def _train(
     return result
 
 
-@contextmanager
-def interrupts_deferred() -> Iterator[threading.Event]:
-    """Ctrl-C (SIGINT) sets the event instead of raising KeyboardInterrupt, and the loop stops
-    between two steps: raised mid-step, it could leave the next batch drawn but not trained
-    on, and the resumed run would differ. A second Ctrl-C raises at once. Signals reach the
-    main thread only; in another, Ctrl-C keeps its usual effect."""
-    interrupted = threading.Event()
+def defer_ctrl_c(interrupted: threading.Event) -> Callable[[], None]:
+    """Make Ctrl-C (SIGINT) set `interrupted` instead of raising KeyboardInterrupt, so that the
+    loop stops between two steps: raised mid-step, it could leave the next batch drawn but
+    not trained on, and the resumed run would differ. A second Ctrl-C raises at once. Returns
+    what puts the previous handler back. Signals reach the main thread only: elsewhere,
+    Ctrl-C keeps its usual effect."""
     if threading.current_thread() is not threading.main_thread():
-        yield interrupted
-        return
+        return lambda: None
 
     def defer(signum: int, frame: Any) -> None:
         if interrupted.is_set():
@@ -556,10 +544,9 @@ def interrupts_deferred() -> Iterator[threading.Event]:
         interrupted.set()
 
     previous = signal.signal(signal.SIGINT, defer)
-    try:
-        yield interrupted
-    finally:
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+    if previous is None:  # a handler set outside Python: the default is the nearest
+        previous = signal.SIG_DFL
+    return lambda: signal.signal(signal.SIGINT, previous)
 
 
 def _progress_bar(config: TrainConfig, step: int) -> Any:
