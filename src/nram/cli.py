@@ -115,22 +115,27 @@ def run_train(args: argparse.Namespace) -> int:
         run_dir = Path(args.run_dir) if args.run_dir else _default_run_dir(args.task, config.seed)
         RunDirectory(run_dir).create()  # before saying where the run goes: it may not go there
         print(f"run directory: {run_dir}", file=sys.stderr)
-    result = train.train(
-        config,
-        run_dir,
-        resume=bool(args.resume),
-        continue_solved=args.continue_solved,
-        progress_bar=not args.no_progress,
-    )
+    try:
+        result = train.train(
+            config,
+            run_dir,
+            resume=bool(args.resume),
+            continue_solved=args.continue_solved,
+            progress_bar=not args.no_progress,
+        )
+    except KeyboardInterrupt:  # a second Ctrl-C: at once, the last checkpoint stays
+        return _interrupted(run_dir)
     status = "solved" if result.solved else f"not solved ({result.reason})"
     print(
         f"{config.task}: {status} at step {result.step}, level {result.level}, "
         f"{result.seconds:.1f} s of training; error {result.error:.4f}"
     )
-    if result.reason == "interrupted":
-        print(f"interrupted: resume with  nram train --resume {run_dir}", file=sys.stderr)
-        return INTERRUPTED
-    return 0
+    return _interrupted(run_dir) if result.reason == "interrupted" else 0
+
+
+def _interrupted(run_dir: Path) -> int:
+    print(f"interrupted: resume with  nram train --resume {run_dir}", file=sys.stderr)
+    return INTERRUPTED
 
 
 # --- eval --------------------------------------------------------------------------------
