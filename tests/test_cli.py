@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import TINY
 
 from nram import cli
 from nram import config as configuration
@@ -74,6 +79,10 @@ def test_eval_table(trained_run: Path, capsys: pytest.CaptureFixture) -> None:
         (["train", "--resume", "/nonexistent"], "is not a run directory"),
         (["eval", "/nonexistent"], "is not a run directory"),
         (["settings", "copy", "--set", "nope=1"], "unknown setting 'nope'"),
+        (["train", "--resume", "/r", "--run-dir", "/s"], "--run-dir cannot change a run"),
+        (["train", "copy", "--continue"], "--continue goes with --resume RUN"),
+        (["train", "copy", "--seed", "-1"], "seed must be >= 0, got -1"),
+        (["train", "copy", "--set", "lr=nan"], "lr must be a finite number"),
     ],
 )
 def test_bad_input_is_one_line_on_stderr(
@@ -83,6 +92,60 @@ def test_bad_input_is_one_line_on_stderr(
     assert code == 2
     assert err.startswith("nram: error: ") and message in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "copy", "--seed", "x"], "argument --seed: invalid int value: 'x'"),
+        (["program", "RUN", "--memory-size", "0"], "unrecognized arguments: --memory-size 0"),
+        (["nope"], "invalid choice: 'nope'"),
+    ],
+)
+def test_a_malformed_command_line_is_one_line_too(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["eval", "--timesteps", "0"], "--timesteps must be >= 1, got 0"),
+        (["eval", "--memory-size", "0"], "--memory-size must be >= 1, got 0"),
+        (["eval", "--seed", "-1"], "--seed must be >= 0, got -1"),
+        (["trace", "--memory-size", "0"], "--memory-size must be >= 1, got 0"),
+        (["trace", "--timesteps", "0"], "--timesteps must be >= 1, got 0"),
+        (["trace", "--seed", "-2"], "--seed must be >= 0, got -2"),
+        (["program", "--seed", "-1"], "--seed must be >= 0, got -1"),
+    ],
+)
+def test_an_option_out_of_range_is_one_line(
+    trained_run: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture
+) -> None:
+    code, _, err = run(capsys, argv[0], str(trained_run), *argv[1:])
+    assert_one_line(code, err, message)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--workers", "0"], "--workers must be >= 1, got 0"),
+        (["--generalisation", "-5"], "--generalisation must be >= 0, got -5"),
+        (["--sweep-dir", "afile/sub"], "cannot create afile/sub: Not a directory"),
+    ],
+)
+def test_a_bad_sweep_option_is_one_line(
+    option: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    Path("afile").write_text("not a folder")
+    code, _, err = run(capsys, "sweep", "access", "--max-runs", "0", "--sweep-dir", "s", *option)
+    assert_one_line(code, err, message)
 
 
 def test_a_bug_shows_its_traceback_and_bad_input_stays_one_line(
@@ -117,6 +180,19 @@ def test_the_command_prints_a_bugs_traceback(tmp_path: Path) -> None:
     assert "Traceback" in completed.stderr and "KeyError: 'planted'" in completed.stderr
 
 
+def test_ctrl_c_is_exit_status_130_and_one_line(tmp_path: Path) -> None:
+    """Outside training too (here while a plugin loads), so that `nram ... && ...` stops."""
+    plugin = tmp_path / "pressed.py"
+    plugin.write_text("raise KeyboardInterrupt\n")
+    completed = subprocess.run(
+        [sys.executable, "-m", "nram", "--plugin", str(plugin), "settings", "copy"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 130 and completed.stderr == "nram: interrupted\n"
+
+
 def test_eval_refuses_a_difficulty_below_the_tasks_minimum(
     trained_run: Path, capsys: pytest.CaptureFixture
 ) -> None:
@@ -138,3 +214,137 @@ def test_python_dash_m_nram_works() -> None:
         [sys.executable, "-m", "nram", "--version"], capture_output=True, text=True, timeout=120
     )
     assert completed.returncode == 0 and completed.stdout.startswith("nram ")
+
+
+# --- files and the operating system: one line naming the file, exit 2 ------------------------
+
+
+def assert_one_line(code: int, err: str, *fragments: str) -> None:
+    assert code == 2, err
+    assert err.startswith("nram: error: ") and len(err.strip().splitlines()) == 1, err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+TINY_SETTINGS = [part for setting in TINY for part in ("--set", setting)]
+
+
+def copy_of(run_dir: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    return copy
+
+
+def test_a_run_directory_under_a_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    for run_dir, message in ((afile / "sub", "Not a directory"), (afile, "not a directory")):
+        code, _, err = run(capsys, "train", "access", "--run-dir", str(run_dir), *TINY_SETTINGS)
+        assert_one_line(code, err, str(run_dir), message)
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "name"),
+    [("eval", "--plot", "x.png"), ("eval", "--plot", "x.txt"), ("trace", "--png", "x.png"),
+     ("program", "--dot", "x.dot")],
+)  # fmt: skip
+def test_a_bad_output_path_is_one_line(
+    trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture, command: str,
+    option: str, name: str,
+) -> None:  # fmt: skip
+    folder = tmp_path if name.endswith(".txt") else tmp_path / "missing"
+    quick = {"eval": ["--difficulty", "1", "--examples", "2"], "trace": [], "program": []}
+    path = str(folder / name)
+    code, _, err = run(capsys, command, str(trained_run), *quick[command], option, path)
+    assert_one_line(code, err, f"cannot write {path}")
+
+
+@pytest.mark.parametrize(
+    "saved", ['{"lr": "fast"}', '{"nope": 1}', "[1, 2]", '{"lr": 0.1', "\udcff\udcfe"]
+)
+def test_a_malformed_config_json_is_one_line_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture, saved: str
+) -> None:
+    (tmp_path / "config.json").write_text(saved, errors="surrogateescape")
+    code, _, err = run(capsys, "eval", str(tmp_path))
+    assert_one_line(code, err, str(tmp_path / "config.json"))
+
+
+def test_a_plugin_with_a_syntax_error_is_one_line_naming_the_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    plugin = tmp_path / "broken.py"
+    plugin.write_text("from nram import modules\ndef oops(:\n")
+    code, _, err = run(capsys, "--plugin", str(plugin), "settings", "copy")
+    assert_one_line(code, err, f"{plugin} line 2")
+
+
+def test_a_read_only_run_directory_is_one_line(
+    trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """As the OS answers a write into a read-only directory (tests may run as root, for whom
+    permissions do not hold)."""
+    copy = copy_of(trained_run, tmp_path)
+
+    def refuse(source: object, destination: object) -> None:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(destination))
+
+    monkeypatch.setattr(os, "replace", refuse)
+    code, _, err = run(capsys, "train", "--resume", str(copy), "--continue", "--no-progress")
+    assert_one_line(code, err, f"cannot write {copy}/", ": Permission denied")
+    assert not list(copy.glob("*.tmp"))
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_previous_checkpoint(
+    trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    copy = copy_of(trained_run, tmp_path)
+    before = (copy / "latest.npz").read_bytes()
+    real_fsync = os.fsync
+
+    def full_disk_for_checkpoints(descriptor: int) -> None:
+        if os.readlink(f"/proc/self/fd/{descriptor}").endswith("latest.npz.tmp"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", full_disk_for_checkpoints)
+    argv = ["train", "--resume", str(copy), "--continue", "--set", "steps=160", "--no-progress"]
+    code, _, err = run(capsys, *argv)
+    assert_one_line(code, err, f"cannot write {copy / 'latest.npz'}: No space left on device")
+    assert (copy / "latest.npz").read_bytes() == before
+    assert not list(copy.glob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--seed", "1"], "seed cannot change a run: it is 0 there"),
+        (["--set", "seed=1"], "seed cannot change a run"),
+        (["--set", "task=copy"], "task cannot change a run: it is access there"),
+    ],
+)
+def test_resume_refuses_what_would_make_it_another_run(
+    trained_run: Path, option: list[str], message: str, capsys: pytest.CaptureFixture
+) -> None:
+    code, _, err = run(capsys, "train", "--resume", str(trained_run), *option)
+    assert_one_line(code, err)
+    assert re.search(message, err), err
+
+
+def test_resuming_a_solved_run_changes_nothing_unless_asked_to_continue(
+    trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    copy = copy_of(trained_run, tmp_path)
+    files = {path.name: path.read_bytes() for path in copy.iterdir()}
+    assert json.loads(files["result.json"])["solved"]
+    for more in ([], ["--set", "steps=100"]):
+        code, out, err = run(capsys, "train", "--resume", str(copy), "--no-progress", *more)
+        assert code == 0 and "solved at step 150" in out and "is solved" in err
+        assert {path.name: path.read_bytes() for path in copy.iterdir()} == files
+    argv = ["train", "--resume", str(copy), "--continue", "--set", "steps=160", "--no-progress"]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and "not solved (steps) at step 160" in out

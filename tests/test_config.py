@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from nram import config, tasks
+from nram.machine import MachineConfig
 
 
 def test_every_task_has_defaults_that_fit_its_layout() -> None:
@@ -52,11 +53,66 @@ def test_the_toml_a_config_prints_reads_back_the_same(tmp_path: Path) -> None:
         ("steps=0", "steps must be >= 1"),
         ("justtext", "expected NAME=VALUE"),
         ("curriculum.enabled=maybe", "cannot read 'maybe' as bool"),
+        ("lr=nan", "lr must be a finite number, got nan"),
+        ("lr=inf", "lr must be a finite number, got inf"),
+        ("lr=0", "lr must be > 0, got 0.0"),
+        ("entropy.half_life=0", "entropy.half_life must be > 0, got 0.0"),
+        ("entropy.weight=nan", "entropy.weight must be a finite number"),
+        ("evaluation.every=0", "evaluation.every must be >= 1, got 0"),
+        ("evaluation.examples=0", "evaluation.examples must be >= 1, got 0"),
+        ("evaluation.stretch=0", "evaluation.stretch must be >= 1, got 0"),
+        ("batch_size=-3", "batch_size must be >= 1, got -3"),
+        ("restart_after=-1", "restart_after must be >= 0, got -1"),
+        ("patience=-1", "patience must be >= 0, got -1"),
+        ("max_seconds=nan", "max_seconds must be a finite number"),
+        ("noise.eta=-0.1", "noise.eta must be >= 0"),
+        ("clip.activation=0", "clip.activation must be > 0 .or none"),
+        ("numerics.log_eps=0", "numerics.log_eps must be > 0"),
+        ("curriculum.threshold=-1", "curriculum.threshold must be >= 0"),
+        ("horizon.scale=-1", "horizon.scale must be >= 0"),
+        ("machine.register_keep_bias=nan", "machine.register_keep_bias must be a finite"),
+        ("machine.modules=", "machine.modules must name at least one module"),
+        ("machine.repeat=0", "repeat must be >= 1"),
     ],
 )
 def test_bad_settings_are_clear_errors(assignment: str, message: str) -> None:
     with pytest.raises(config.ConfigError, match=message):
         config.resolve("copy", assignments=[assignment])
+
+
+def test_a_horizon_with_no_step_at_some_training_difficulty_is_refused() -> None:
+    with pytest.raises(config.ConfigError, match=r"T\(1\) = 0 .*horizon.minimum"):
+        config.resolve("copy", assignments=["horizon.offset=-100", "horizon.minimum=0"])
+    # T(1) = 0 but T(n) >= 1 from n = 2 on: Access trains at 1 too, so refused...
+    with pytest.raises(config.ConfigError, match=r"T\(1\) = 0"):
+        config.resolve("access", assignments=["horizon.offset=-1", "horizon.minimum=0"])
+    # ... while a rule that gives every difficulty a step is fine, even with minimum 0.
+    assert config.resolve("access", assignments=["horizon.minimum=0"]).horizon.minimum == 0
+
+
+def test_a_negative_seed_is_refused_by_name() -> None:
+    with pytest.raises(config.ConfigError, match="seed must be >= 0, got -1"):
+        config.resolve("copy", seed=-1)
+
+
+def test_settings_are_checked_once_complete_never_half_way(tmp_path: Path) -> None:
+    """Each share alone is fine against the other's default only in one order: a config must
+    come out the same whatever order its settings are applied in (--set, TOML, config.json)."""
+    shares = ["curriculum.near_share=0.1", "curriculum.uniform_share=0.8"]
+    resolved = config.resolve("copy", assignments=shares)
+    assert (resolved.curriculum.uniform_share, resolved.curriculum.near_share) == (0.8, 0.1)
+    assert config.from_dict(config.as_dict(resolved)) == resolved
+    saved = tmp_path / "settings.toml"
+    saved.write_text(config.to_toml(resolved))
+    assert config.resolve("copy", files=[str(saved)]) == resolved
+    assert config.override(config.resolve("copy"), assignments=shares) == resolved
+    with pytest.raises(config.ConfigError, match="uniform_share \\+ curriculum.near_share must"):
+        config.resolve("copy", assignments=["curriculum.uniform_share=0.8"])
+
+
+def test_a_machine_without_modules_is_refused() -> None:
+    with pytest.raises(config.ConfigError, match="at least one module"):
+        MachineConfig(modules=())
 
 
 def test_bad_toml_files_are_clear_errors(tmp_path: Path) -> None:

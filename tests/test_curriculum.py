@@ -203,8 +203,6 @@ def test_bad_configurations_and_inputs_raise() -> None:
         Curriculum(CurriculumConfig(), 1, 5, level=6)
     with pytest.raises(ValueError, match="max_difficulty must be >= min_difficulty"):
         Curriculum(CurriculumConfig(), 4, 3)
-    with pytest.raises(ValueError, match="uniform_share \\+ near_share must be <= 1"):
-        CurriculumConfig(uniform_share=0.8, near_share=0.3)
     with pytest.raises(ValueError, match="shares must be >= 0"):
         CurriculumConfig(near_share=-0.1)
     with pytest.raises(ValueError, match="window must be >= 1"):

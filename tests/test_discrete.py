@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from nram import discrete, loss, machine, program, tasks
+from nram import discrete, errors, loss, machine, program, tasks
 from nram.machine import MachineConfig
 from nram.modules import PAPER_MODULES, sequence
 
@@ -190,3 +190,18 @@ def test_measure_on_integers_reports_in_the_shape_of_measure() -> None:
     assert [r.difficulty for r in results] == [1, 5, 1000]
     assert all(r.error == 0.0 and r.exact == 1.0 and r.discrete for r in results)
     assert results[-1].timesteps == 2001 and results[-1].memory_size >= 2001
+
+
+@pytest.mark.parametrize(
+    ("memory", "message"),
+    [
+        ([0, 99, 1], r"in \[0, M\) = \[0, 3\), got 99"),
+        ([0, -4, 1], r"in \[0, M\) = \[0, 3\), got -4"),
+        ([0, 1.5, 1], "integers, got float64"),
+    ],
+)
+def test_the_integer_machine_refuses_memory_values_that_are_not_cells(
+    memory: list, message: str
+) -> None:
+    with pytest.raises(errors.TaskError, match=f"memory values must be {message}"):
+        discrete.run(random_model("mlp", 0), memory, 4)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from jax.test_util import check_grads
 
-from nram import loss, machine, modules
+from nram import errors, loss, machine, modules
 from nram.machine import MachineConfig, Numerics
 from nram.numerics import tidy
 
@@ -326,3 +326,21 @@ def test_the_read_out_values_are_the_memory_at_the_read_out_step(halting: bool) 
     assert step == (0 if halting else horizon - 1)
     after = np.asarray(outcome.record.memory[step + 1]).argmax(axis=-1)  # memory after it
     np.testing.assert_array_equal(outcome.readout_values, after)
+
+
+@pytest.mark.parametrize(
+    ("memory", "message"),
+    [
+        ([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "integers, got float32"),
+        ([0, 1, -1, 3, 4, 5, 6], r"in \[0, M\) = \[0, 7\), got -1"),
+        ([0, 1, 2, 3, 4, 5, 7], r"in \[0, M\) = \[0, 7\), got 7"),
+    ],
+)
+def test_memory_values_that_are_not_cells_are_refused(memory: list, message: str) -> None:
+    """Checked before anything runs, on concrete arrays only (a jitted caller pays nothing)."""
+    model = machine.init(SMALL, jax.random.key(0))
+    cells, target = jnp.asarray(memory), jnp.zeros(SIZE, jnp.int32)
+    with pytest.raises(errors.TaskError, match=f"memory values must be {message}"):
+        machine.run(model, cells, target, jnp.asarray(STEPS), timesteps=STEPS)
+    with pytest.raises(errors.TaskError, match=f"memory values must be {message}"):
+        machine.run_batch(model, cells[None], target[None], jnp.asarray([STEPS]), timesteps=STEPS)

@@ -121,7 +121,9 @@ def test_a_moved_plugin_is_named_anew(
         tasks.unregister("first")  # as in a new process: the task is not registered yet
         code, out, _ = run(capsys, "--plugin", str(moved), "eval", str(run_dir), "--examples", "2")
         assert code == 0 and "first:" in out
-        argv = ["--plugin", str(moved), "train", "--resume", str(run_dir), "--no-progress"]
+        # The run is solved, and resuming it alone changes nothing: --continue trains it on.
+        argv = ["--plugin", str(moved), "train", "--resume", str(run_dir), "--continue"]
+        argv += ["--no-progress"]
         code, _, _ = run(capsys, *argv, "--set", "steps=310")
         assert code == 0
         config = json.loads((run_dir / "config.json").read_text())

@@ -306,6 +306,22 @@ def test_the_ray_backend_gives_the_same_table(
     assert table_without_times(on_ray) == table_without_times(clean)
 
 
+@pytest.mark.parametrize("address", ["nowhere:1234", "127.0.0.1:1", "ray://nowhere:1", "nowhere"])
+def test_an_unreachable_ray_cluster_is_one_line_at_once(
+    address: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Ray itself would retry for minutes, with a screenful of warnings."""
+    pytest.importorskip("ray", reason="the Ray backend needs ray (pip install 'nram[ray]')")
+    from nram.cli import main
+
+    started = time.monotonic()
+    argv = ["sweep", "access", "--seeds", "1", "--backend", "ray", "--address", address]
+    assert main([*argv, "--sweep-dir", str(tmp_path / "sweep")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("nram: error:") and address in error and "\n" not in error
+    assert time.monotonic() - started < 30
+
+
 def test_interrupted_runs_resume_and_nothing_is_counted_twice(
     clean: sweep.SweepReport, compile_cache: Path, tmp_path: Path
 ) -> None:
@@ -317,8 +333,8 @@ def test_interrupted_runs_resume_and_nothing_is_counted_twice(
     # s00-seed1: Ctrl-C at step 10, after its checkpoint there (in a process of its own).
     config = dict(json.loads((clean.sweep_dir / "s00-seed1" / "config.json").read_text()))
     stop_early = (
-        "import json, sys\nfrom nram import config, train\n"
-        "def stop(line):\n    if line['step'] == 10: raise KeyboardInterrupt\n"
+        "import json, signal, sys\nfrom nram import config, train\n"
+        "def stop(line):\n    if line['step'] == 10: signal.raise_signal(signal.SIGINT)\n"
         "result = train.train(config.from_dict(json.loads(sys.argv[1])), sys.argv[2],"
         " progress_bar=False, on_log=stop)\nassert result.reason == 'interrupted', result\n"
     )

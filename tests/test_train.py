@@ -5,7 +5,10 @@ Every test uses the same tiny Access configuration, so the jitted step compiles 
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import equinox as eqx
@@ -16,6 +19,7 @@ import pytest
 from conftest import TINY, tiny_config
 
 from nram import checkpoint, config, errors, train
+from nram.rundir import RunDirectory
 
 
 def metric_lines(run_dir: Path) -> list[dict]:
@@ -23,6 +27,16 @@ def metric_lines(run_dir: Path) -> list[dict]:
     for line in lines:  # wall-clock figures differ from run to run
         line.pop("steps_per_s"), line.pop("seconds")
     return lines
+
+
+def interrupt_at(step: int) -> Callable[[dict], None]:
+    """An `on_log` that presses Ctrl-C (a real SIGINT) when `step` is logged."""
+
+    def press(line: dict) -> None:
+        if line["step"] == step:
+            signal.raise_signal(signal.SIGINT)
+
+    return press
 
 
 def test_a_short_run_makes_the_loss_fall_and_the_error_drop(trained_run: Path) -> None:
@@ -40,15 +54,14 @@ def test_resume_gives_the_same_metrics_as_an_uninterrupted_run(
 ) -> None:
     run_dir = tmp_path / "interrupted"
 
-    def interrupt(line: dict) -> None:
-        if line["step"] == 70:
-            raise KeyboardInterrupt
-
-    first = train.train(tiny_config(steps=150), run_dir, progress_bar=False, on_log=interrupt)
+    first = train.train(
+        tiny_config(steps=150), run_dir, progress_bar=False, on_log=interrupt_at(70)
+    )
     assert first.reason == "interrupted" and first.step == 70
-    # A line logged after the checkpoint must not survive: fake one, as a crash would leave.
+    # Lines logged after the checkpoint must not survive: fake them, as a crash would leave
+    # them, the last one cut short mid-write.
     with open(run_dir / "metrics.jsonl", "a") as handle:
-        handle.write(json.dumps({"step": 999}) + "\n")
+        handle.write(json.dumps({"step": 999}) + "\n" + '{"step": 1000, "lo')
     resumed = train.train(tiny_config(steps=150), run_dir, resume=True, progress_bar=False)
     uninterrupted = json.loads((trained_run / "result.json").read_text())
     assert metric_lines(run_dir) == metric_lines(trained_run)
@@ -194,11 +207,7 @@ def test_resume_with_gradient_noise_gives_the_same_metrics(
     noisy = config.resolve("access", assignments=[*TINY, "noise.eta=0.3", "steps=40"])
     train.train(noisy, tmp_path / "whole", progress_bar=False)
 
-    def interrupt(line: dict) -> None:
-        if line["step"] == 20:
-            raise KeyboardInterrupt
-
-    train.train(noisy, tmp_path / "parts", progress_bar=False, on_log=interrupt)
+    train.train(noisy, tmp_path / "parts", progress_bar=False, on_log=interrupt_at(20))
     train.train(noisy, tmp_path / "parts", resume=True, progress_bar=False)
     lines, quiet = metric_lines(tmp_path / "whole"), metric_lines(trained_run)
     assert metric_lines(tmp_path / "parts") == lines
@@ -212,11 +221,29 @@ def test_resume_across_a_restart_gives_the_same_metrics(tmp_path: Path) -> None:
     stuck = config.resolve("access", assignments=STUCK)
     train.train(stuck, tmp_path / "whole", progress_bar=False)
 
-    def interrupt(line: dict) -> None:
-        if line["step"] == 40:
-            raise KeyboardInterrupt
-
-    train.train(stuck, tmp_path / "parts", progress_bar=False, on_log=interrupt)
+    train.train(stuck, tmp_path / "parts", progress_bar=False, on_log=interrupt_at(40))
     resumed = train.train(stuck, tmp_path / "parts", resume=True, progress_bar=False)
     assert resumed.restarts == 2
     assert metric_lines(tmp_path / "parts") == metric_lines(tmp_path / "whole")
+
+
+def test_the_python_api_validates_the_config_too(tmp_path: Path) -> None:
+    """`train.train` checks a config built in Python, before it creates anything."""
+    no_steps = dataclasses.replace(tiny_config(steps=40), steps=0)
+    with pytest.raises(config.ConfigError, match="steps must be >= 1, got 0"):
+        train.train(no_steps, tmp_path / "run", progress_bar=False)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_damaged_metrics_line_is_an_error_naming_the_file_unless_it_is_the_last(
+    tmp_path: Path,
+) -> None:
+    """A crash mid-write can cut the last line short: it goes, like every line after the
+    checkpoint. A damaged line before it is no crash's doing: an error naming the file."""
+    run, path = RunDirectory(tmp_path), tmp_path / "metrics.jsonl"
+    path.write_text('{"step": 10}\n{"step": 20}\n{"step": 30, "lo')
+    run.truncate_metrics(20)
+    assert path.read_text() == '{"step": 10}\n{"step": 20}\n'
+    path.write_text('{"step": 10}\n{"st\n{"step": 30}\n')
+    with pytest.raises(errors.RunError, match=f"{path} is damaged: line 2"):
+        run.truncate_metrics(20)

@@ -1,16 +1,16 @@
 """Checkpoints: a pytree's arrays and a JSON header in one .npz file, never through pickle.
 
 A checkpoint is written to a temporary file beside its destination, flushed to disk, then
-renamed over it, so an interruption leaves either the old checkpoint or the new one, never a
-half-written file. Loading needs a template pytree of the same structure (the trainer builds
-one from the run's config); every leaf's shape and dtype is checked against it, the zip's
-CRCs catch corruption, and `allow_pickle=False` means a checkpoint can never run code.
+renamed over it (`rundir.atomic_write`), so an interruption or a full disk leaves either the
+old checkpoint or the new one, never a half-written file. Loading needs a template pytree of
+the same structure (the trainer builds one from the run's config); every leaf's shape and
+dtype is checked against it, the zip's CRCs catch corruption, and `allow_pickle=False` means
+a checkpoint can never run code.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import jax
 import numpy as np
 
 from nram.errors import CheckpointError
+from nram.rundir import atomic_write
 
 FORMAT = "nram-checkpoint-1"
 
@@ -29,7 +30,6 @@ def _is_key(leaf: Any) -> bool:
 
 def save(path: str | Path, tree: Any, header: dict[str, Any]) -> None:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     leaves = jax.tree_util.tree_leaves(tree)
     arrays = {
         f"leaf_{index:05d}": np.asarray(jax.random.key_data(leaf) if _is_key(leaf) else leaf)
@@ -37,12 +37,7 @@ def save(path: str | Path, tree: Any, header: dict[str, Any]) -> None:
     }
     header = {"format": FORMAT, "leaves": len(leaves), **header}
     arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as handle:
-        np.savez(handle, **arrays)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    atomic_write(path, lambda handle: np.savez(handle, **arrays))
 
 
 def read_header(path: str | Path) -> dict[str, Any]:

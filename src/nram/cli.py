@@ -1,7 +1,8 @@
 """The `nram` command: train, eval, settings, trace, program, sweep, plot.
 
 Every subcommand turns a bad input (an `NramError`) into one line on stderr that says what
-would be valid, and exit status 2; any other exception is a bug and shows its traceback.
+would be valid, and exit status 2; Ctrl-C exits with status 130 (a training run first saves
+where it stopped); any other exception is a bug and shows its traceback.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from nram import __version__, use_single_threaded_xla
-from nram.errors import NramError
+from nram.errors import NramError, at_least
 
 EPILOG = """examples:
   nram train copy --seed 1                  train Copy with the defaults
@@ -26,6 +28,8 @@ EPILOG = """examples:
   nram --plugin mytask.py train mytask      a task of one's own (docs/plugins.md)
 """
 
+
+INTERRUPTED = 130  # the exit status of a command stopped by Ctrl-C, as the shell's 128 + SIGINT
 
 # --- train -------------------------------------------------------------------------------
 
@@ -57,6 +61,12 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--run-dir", help="where to write the run (default runs/TASK-seedS)")
     parser.add_argument("--resume", metavar="RUN", help="continue the run in directory RUN")
+    parser.add_argument(
+        "--continue",
+        action="store_true",
+        dest="continue_solved",
+        help="with --resume: train a solved run on (else resuming it changes nothing)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run_train)
 
@@ -76,15 +86,27 @@ def run_train(args: argparse.Namespace) -> int:
 
     if args.resume:
         run_dir = Path(args.resume)
+        if args.run_dir:
+            raise configuration.ConfigError(
+                f"--run-dir cannot change a run: --resume {run_dir} goes on where it is"
+            )
         saved = RunDirectory(run_dir).read_config(args.plugin)
         if args.task and args.task != saved.task:
             raise configuration.ConfigError(
                 f"{run_dir} trains {saved.task}, not {args.task}; omit TASK with --resume"
             )
-        config = configuration.override(saved, files=args.config, assignments=args.assignments)
+        seed = [] if args.seed is None else [f"seed={args.seed}"]
+        config = configuration.override(
+            saved,
+            files=args.config,
+            assignments=[*args.assignments, *seed],
+            keep=("task", "seed"),
+        )
     else:
         if not args.task:
             raise configuration.ConfigError("name a task (e.g. nram train copy) or --resume RUN")
+        if args.continue_solved:
+            raise configuration.ConfigError("--continue goes with --resume RUN")
         config = configuration.resolve(
             args.task,
             files=args.config,
@@ -93,18 +115,29 @@ def run_train(args: argparse.Namespace) -> int:
             plugins=args.plugin,
         )
         run_dir = Path(args.run_dir) if args.run_dir else _default_run_dir(args.task, config.seed)
-    print(f"run directory: {run_dir}", file=sys.stderr)
-    result = train.train(
-        config, run_dir, resume=bool(args.resume), progress_bar=not args.no_progress
-    )
+        RunDirectory(run_dir).create()  # before saying where the run goes: it may not go there
+        print(f"run directory: {run_dir}", file=sys.stderr)
+    try:
+        result = train.train(
+            config,
+            run_dir,
+            resume=bool(args.resume),
+            continue_solved=args.continue_solved,
+            progress_bar=not args.no_progress,
+        )
+    except KeyboardInterrupt:  # a second Ctrl-C: at once, the last checkpoint stays
+        return _interrupted(run_dir)
     status = "solved" if result.solved else f"not solved ({result.reason})"
     print(
         f"{config.task}: {status} at step {result.step}, level {result.level}, "
         f"{result.seconds:.1f} s of training; error {result.error:.4f}"
     )
-    if result.reason == "interrupted":
-        print(f"interrupted: resume with  nram train --resume {run_dir}", file=sys.stderr)
-    return 0
+    return _interrupted(run_dir) if result.reason == "interrupted" else 0
+
+
+def _interrupted(run_dir: Path) -> int:
+    print(f"interrupted: resume with  nram train --resume {run_dir}", file=sys.stderr)
+    return INTERRUPTED
 
 
 # --- eval --------------------------------------------------------------------------------
@@ -150,6 +183,12 @@ def run_eval(args: argparse.Namespace) -> int:
 
     from nram import evaluate, tasks, train
 
+    at_least(
+        ("--examples", args.examples, 1),
+        ("--memory-size", args.memory_size, 1),
+        ("--timesteps", args.timesteps, 1),
+        ("--seed", args.seed, 0),
+    )
     model, config = train.load_model(args.run, args.checkpoint, args.plugin)
     task = tasks.get(config.task)
     difficulties = args.difficulty or [
@@ -160,8 +199,6 @@ def run_eval(args: argparse.Namespace) -> int:
     for difficulty in difficulties:
         if difficulty < task.min_difficulty:
             raise NramError(f"{config.task} difficulties start at {task.min_difficulty}")
-    if args.examples < 1:
-        raise NramError(f"--examples must be >= 1, got {args.examples}")
     report = evaluate.report(
         model,
         config,
@@ -211,8 +248,15 @@ def run_settings(args: argparse.Namespace) -> int:
 # --- the command -------------------------------------------------------------------------
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, its errors one line like every bad input's (the usage is in --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="nram",
         description="Neural Random-Access Machines (Kurach et al., ICLR 2016): train, "
         "evaluate, trace and read the programs of differentiable pointer machines.",
@@ -266,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     except NramError as error:  # bad input: one line; anything else is a bug, with its traceback
         print(f"nram: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C outside training, or a second one within it
+        print("nram: interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

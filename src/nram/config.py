@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import operator
 import tomllib
 import types
 import typing
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from nram.curriculum import CurriculumConfig
-from nram.errors import ConfigError, NramError
+from nram.errors import ConfigError, NramError, file_errors
 from nram.machine import MachineConfig
 
 
@@ -234,16 +236,20 @@ def _check_value(value: Any, kind: Any, name: str) -> Any:
     raise ConfigError(f"setting {name}: expected {getattr(kind, '__name__', kind)}, got {value!r}")
 
 
-def valid_names(config: Any = None, prefix: str = "") -> list[str]:
-    config = config if config is not None else TrainConfig()
-    names = []
+def settings(config: Any, prefix: str = "") -> dict[str, Any]:
+    """Every setting of `config` by its dotted name."""
+    found: dict[str, Any] = {}
     for item in fields(config):
         value = getattr(config, item.name)
         if dataclasses.is_dataclass(value):
-            names += valid_names(value, f"{prefix}{item.name}.")
+            found |= settings(value, f"{prefix}{item.name}.")
         else:
-            names.append(prefix + item.name)
-    return names
+            found[prefix + item.name] = value
+    return found
+
+
+def valid_names() -> list[str]:
+    return list(settings(TrainConfig()))
 
 
 def set_value(config: Any, dotted: str, value: Any, *, from_text: bool, prefix: str = "") -> Any:
@@ -284,11 +290,11 @@ def apply_mapping(config: Any, mapping: dict[str, Any], prefix: str = "") -> Any
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
+    if not Path(path).exists():
+        raise ConfigError(f"no such config file: {path}")
     try:
-        with open(path, "rb") as handle:
+        with file_errors(path, "read", ConfigError), open(path, "rb") as handle:
             return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"no such config file: {path}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from None
 
@@ -346,10 +352,46 @@ def _with_task_defaults(task: str) -> TrainConfig:
         raise ConfigError(f"task {task}'s defaults: {error}") from None
 
 
+# What every number among the settings must be, besides finite: `validate` refuses anything
+# else by name. The task's sizes, the horizon and the curriculum's shares are checked there
+# too. The machine and curriculum sections, used on their own as well, check their own fields.
+RANGES: dict[str, tuple[str, float]] = {
+    "seed": (">=", 0),
+    "steps": (">=", 1),
+    "max_seconds": (">=", 0),
+    "batch_size": (">=", 1),
+    "lr": (">", 0),
+    "checkpoint_every": (">=", 1),
+    "log_every": (">=", 1),
+    "restart_after": (">=", 0),
+    "patience": (">=", 0),
+    "horizon.scale": (">=", 0),
+    "clip.activation": (">", 0),
+    "clip.global_norm": (">", 0),
+    "noise.eta": (">=", 0),
+    "noise.gamma": (">=", 0),
+    "entropy.weight": (">=", 0),
+    "entropy.half_life": (">", 0),
+    "entropy.sharpen": (">=", 0),
+    "numerics.log_eps": (">", 0),
+    "curriculum.threshold": (">=", 0),
+    "evaluation.every": (">=", 1),
+    "evaluation.examples": (">=", 1),
+    "evaluation.stretch": (">=", 1),
+    "init.margin": (">", 0),
+    "init.perturb": (">=", 0),
+}
+COMPARE = {">=": operator.ge, ">": operator.gt}
+
+
 def validate(config: TrainConfig) -> TrainConfig:
-    """Fill the task-dependent zeros and check that the sizes fit the task."""
+    """Check a complete config: every number in its range, the sizes fit the task, every
+    training difficulty gets a step. Settings are applied one at a time (--set, TOML,
+    config.json in field order), so rules between settings are checked here, never before."""
     from nram import tasks
 
+    for name, value in settings(config).items():
+        _check_range(name, value)
     task = tasks.get(config.task)
     if config.max_difficulty < task.min_difficulty:
         raise ConfigError(
@@ -362,13 +404,13 @@ def validate(config: TrainConfig) -> TrainConfig:
             f"{config.task} at max_difficulty {config.max_difficulty} needs memory_size >= "
             f"{needed}, got {config.memory_size}"
         )
-    for name in ("steps", "batch_size", "checkpoint_every", "log_every"):
-        if getattr(config, name) < 1:
-            raise ConfigError(f"{name} must be >= 1, got {getattr(config, name)}")
-    if config.lr <= 0:
-        raise ConfigError(f"lr must be > 0, got {config.lr}")
-    if config.max_seconds < 0:
-        raise ConfigError(f"max_seconds must be >= 0 (0: no limit), got {config.max_seconds}")
+    _check_horizon(config.horizon, task.min_difficulty, config.max_difficulty)
+    shares = config.curriculum.uniform_share + config.curriculum.near_share
+    if shares > 1:
+        raise ConfigError(
+            "curriculum.uniform_share + curriculum.near_share must be <= 1, got "
+            f"{config.curriculum.uniform_share} + {config.curriculum.near_share}"
+        )
     if config.numerics.loss not in ("expected", "footnote"):
         raise ConfigError(
             f"numerics.loss must be expected or footnote, got {config.numerics.loss!r}"
@@ -406,19 +448,49 @@ def _check_init_program(config: TrainConfig) -> None:
         )
 
 
+def _check_range(name: str, value: Any) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {value}")
+    if name in RANGES and value is not None:
+        comparison, bound = RANGES[name]
+        if not COMPARE[comparison](value, bound):
+            off = " (or none: off)" if name.startswith("clip.") else ""
+            raise ConfigError(f"{name} must be {comparison} {bound}{off}, got {value}")
+
+
+def _check_horizon(horizon: Horizon, low: int, high: int) -> None:
+    """T(n) >= 1 at every training difficulty; T grows with n (scale >= 0), so beyond too."""
+    for difficulty in (low, high):  # T is max(minimum, a line): its least is at an end
+        if horizon(difficulty) < 1:
+            raise ConfigError(
+                f"the horizon T(n) = max(horizon.minimum, horizon.scale * n + horizon.offset) "
+                f"gives T({difficulty}) = {horizon(difficulty)} steps; every difficulty "
+                f"{low}..{high} needs T(n) >= 1: raise horizon.minimum or horizon.offset"
+            )
+
+
 def override(
     config: TrainConfig,
     *,
     files: list[str] | tuple[str, ...] = (),
     assignments: list[str] | tuple[str, ...] = (),
+    keep: tuple[str, ...] = (),
 ) -> TrainConfig:
-    """`config` with TOML files and NAME=VALUE assignments applied on top."""
+    """`config` with TOML files and NAME=VALUE assignments applied on top; the settings in
+    `keep` may not change (a resumed run's task and seed: what makes it the run it is)."""
+    changed = config
     for path in files:
-        config = apply_mapping(config, load_toml(path))
+        changed = apply_mapping(changed, load_toml(path))
     for assignment in assignments:
-        config = set_value(config, *parse_assignment(assignment), from_text=True)
-    load_plugins(config.plugins)
-    return validate(config)
+        changed = set_value(changed, *parse_assignment(assignment), from_text=True)
+    for name in keep:
+        if getattr(changed, name) != getattr(config, name):
+            raise ConfigError(
+                f"{name} cannot change a run: it is {getattr(config, name)} there; "
+                f"start a new run for another {name}"
+            )
+    load_plugins(changed.plugins)
+    return validate(changed)
 
 
 def from_dict(mapping: dict[str, Any], plugins: list[str] | tuple[str, ...] = ()) -> TrainConfig:
@@ -460,6 +532,8 @@ def load_plugins(paths: list[str] | tuple[str, ...]) -> None:
         module = importlib.util.module_from_spec(spec)
         try:
             spec.loader.exec_module(module)
+        except SyntaxError as error:  # bad input; any other exception is the plugin's bug
+            raise ConfigError(f"plugin {path} line {error.lineno}: {error.msg}") from None
         except NramError as error:
             raise type(error)(f"plugin {path}: {error}") from None
         _LOADED_PLUGINS.add(resolved)

@@ -40,13 +40,10 @@ class CurriculumConfig:
     near_share: float = 0.25  # uniform on [min, D+e]; the rest (65%) is d = D+e
 
     def __post_init__(self) -> None:
+        # Each field on its own; that the shares sum to <= 1 is checked once the whole config
+        # is known (`config.validate`), as settings arrive one at a time.
         if self.uniform_share < 0.0 or self.near_share < 0.0:
             raise ConfigError("curriculum shares must be >= 0")
-        if self.uniform_share + self.near_share > 1.0:
-            raise ConfigError(
-                f"uniform_share + near_share must be <= 1, got "
-                f"{self.uniform_share} + {self.near_share}"
-            )
         if self.window < 1:
             raise ConfigError(f"curriculum window must be >= 1, got {self.window}")
         if self.min_gap < 0:

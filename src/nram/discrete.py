@@ -35,8 +35,9 @@ import numpy as np
 from nram import tasks
 from nram.config import TrainConfig
 from nram.controller import LSTMController, MLPController
+from nram.errors import TaskError
 from nram.evaluate import DifficultyResult, memory_size_for
-from nram.machine import NRAM, Layout, MachineConfig, init
+from nram.machine import NRAM, Layout, MachineConfig, check_cells, init
 from nram.modules import Module
 
 # --- circuits ------------------------------------------------------------------------------
@@ -257,8 +258,9 @@ class IntegerMachine:
     ) -> Execution:
         """Run from registers 0 on `memory` (not modified) for at most `horizon` steps."""
         if horizon < 1:
-            raise ValueError(f"horizon must be >= 1, got {horizon}")
+            raise TaskError(f"horizon must be >= 1, got {horizon}")
         size = len(memory)
+        check_cells("memory", np.asarray(memory), size)
         memory = [int(value) for value in memory]
         count = self.registers
         values = [0] * (self._zero_slot + 1)

@@ -9,6 +9,10 @@ code that catches `ValueError` keeps working.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 
 class NramError(ValueError):
     """Bad input, with a one-line message that says what would be valid."""
@@ -36,3 +40,21 @@ class CheckpointError(NramError):
 
 class RunError(NramError):
     """A run directory that cannot be used as asked (exists already, missing, ...)."""
+
+
+def at_least(*given: tuple[str, float | None, float]) -> None:
+    """Refuse, by its name, any number a user gave below the least valid one: each of `given`
+    is (name, value or None if not given, least valid value)."""
+    for name, value, low in given:
+        if value is not None and value < low:
+            raise NramError(f"{name} must be >= {low}, got {value}")
+
+
+@contextmanager
+def file_errors(path: str | Path, doing: str, kind: type[NramError] = NramError) -> Iterator[None]:
+    """Turn the OS's refusal to read or write a user's file (no permission, a full disk, a file
+    where a folder should be) into one line that names the file: "cannot write PATH: why"."""
+    try:
+        yield
+    except OSError as error:
+        raise kind(f"cannot {doing} {path}: {error.strerror or error}") from None

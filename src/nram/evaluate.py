@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -20,6 +22,7 @@ from jax import Array
 
 from nram import loss, machine, tasks
 from nram.config import TrainConfig
+from nram.errors import NramError, file_errors
 from nram.machine import NRAM, Numerics
 from nram.tasks import Batch
 
@@ -325,5 +328,22 @@ def plot(report: dict, path: str) -> None:
     axes.grid(alpha=0.3)
     axes.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save_figure(figure, path, dpi=120)
+
+
+def save_figure(figure: Any, path: str, dpi: int) -> None:
+    """Write a figure to a user's path and close it; a format matplotlib does not write, or a
+    path the OS refuses, is one line naming the file."""
+    import matplotlib.pyplot as plt
+
+    formats = figure.canvas.get_supported_filetypes()
+    suffix = Path(path).suffix.lstrip(".").lower()
+    try:
+        if suffix and suffix not in formats:
+            raise NramError(
+                f"cannot write {path}: a picture is one of .{', .'.join(sorted(formats))}"
+            )
+        with file_errors(path, "write"):
+            figure.savefig(path, dpi=dpi)
+    finally:
+        plt.close(figure)

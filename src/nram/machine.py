@@ -30,7 +30,7 @@ from jax import Array
 
 from nram import controller as controllers
 from nram import modules as registry
-from nram.errors import ConfigError
+from nram.errors import ConfigError, TaskError
 from nram.modules import PAPER_MODULES, Module
 from nram.numerics import clip_gradient, entropy, materialise, tidy
 
@@ -55,6 +55,8 @@ class MachineConfig:
             raise ConfigError(f"unknown controller {self.controller!r}; valid: {valid}")
         if self.width < 1:
             raise ConfigError(f"width must be >= 1, got {self.width}")
+        if not self.modules:
+            raise ConfigError("machine.modules must name at least one module, e.g. read,inc,write")
         registry.sequence(self.modules, self.repeat)  # unknown names fail here, clearly
 
 
@@ -316,6 +318,19 @@ def _select(logits: Array, discrete: bool) -> Array:
     return jax.nn.softmax(logits, axis=-1)
 
 
+def check_cells(name: str, values: Array | np.ndarray, size: int) -> None:
+    """Memory cells hold integers in [0, M) (docs/spec.md §2). Checked on concrete arrays only:
+    traced inside jit (training, evaluation), they cost nothing here."""
+    if isinstance(values, jax.core.Tracer):
+        return
+    values = np.asarray(values)
+    if not np.issubdtype(values.dtype, np.integer):
+        raise TaskError(f"{name} values must be integers, got {values.dtype}")
+    outside = values[(values < 0) | (values >= size)]
+    if outside.size:
+        raise TaskError(f"{name} values must be in [0, M) = [0, {size}), got {outside[0]}")
+
+
 def run(
     model: NRAM,
     memory: Array,
@@ -333,6 +348,8 @@ def run(
     memory, target: int arrays (M,); horizon: int scalar, the example's T.
     """
     size = memory.shape[-1]
+    check_cells("memory", memory, size)
+    check_cells("target", target, size)
     layout = model.layout
     modules = model.modules
     register_count = model.config.registers
@@ -422,6 +439,8 @@ def run_batch(
     **options,
 ) -> Outcome:
     """`run` over a batch: memory, target (B, M), horizon (B,); every Outcome field gains B."""
+    check_cells("memory", memory, memory.shape[-1])  # `run` sees them traced, by vmap
+    check_cells("target", target, memory.shape[-1])
     return jax.vmap(partial(run, **options), in_axes=(None, 0, 0, 0))(
         model, memory, target, horizon
     )

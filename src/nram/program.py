@@ -39,7 +39,7 @@ from nram.discrete import (
     live_modules,
     zero_pattern,
 )
-from nram.errors import NramError, ProgramError
+from nram.errors import NramError, ProgramError, at_least, file_errors
 from nram.machine import NRAM
 from nram.modules import Module
 
@@ -438,8 +438,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_program(args: argparse.Namespace) -> int:
     from nram import tasks, train
 
-    if args.examples is not None and args.examples < 1:
-        raise NramError(f"--examples must be >= 1, got {args.examples}")
+    at_least(("--examples", args.examples, 1), ("--seed", args.seed, 0))
     if args.check:
         return check_program(args)
     if not args.run:
@@ -453,7 +452,7 @@ def run_program(args: argparse.Namespace) -> int:
     )
     print(text, end="")
     if args.dot:
-        with open(args.dot, "w") as handle:
+        with file_errors(args.dot, "write"), open(args.dot, "w") as handle:
             handle.write(to_dot(blocks, model.modules, model.config.registers))
         print(f"# DOT written to {args.dot}")
     return 0

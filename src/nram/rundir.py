@@ -7,34 +7,59 @@
   result.json      how the run ended: solved or not, why, at which step, after how long
 
 A sweep adds its own files beside them (`generalisation.json`, `cpu.json`). Every JSON file
-is written to a temporary file and renamed over the old one (`write_json`), so a run killed
+is written to a temporary file and renamed over the old one (`atomic_write`), so a run killed
 mid-write leaves the old file or the new one, never half of one; checkpoints are written the
-same way (`nram.checkpoint`).
+same way (`nram.checkpoint`). metrics.jsonl is appended to: a crash can cut its last line
+short, and a resumed run drops that line with the others after its checkpoint. A file the OS
+will not read or write (no permission, a full disk) is a one-line `RunError` naming it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from nram import config as configuration
 from nram.config import TrainConfig
-from nram.errors import RunError
+from nram.errors import NramError, RunError, file_errors
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write `path` through a temporary file beside it, flushed to disk, then renamed over it:
+    a crash or a full disk leaves the old file or the new one, never half of one. A failed
+    write leaves no temporary file (a kill -9 may: the next write replaces it)."""
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        with file_errors(path, "write", RunError):
+            with open(temporary, "wb") as handle:
+                write(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise
 
 
 def write_json(path: Path, value: Any) -> None:
-    """Write `value` as indented JSON, atomically: a temporary file renamed over `path`."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(value, indent=2) + "\n")
-    temporary.replace(path)
+    """Write `value` as indented JSON, atomically (`atomic_write`)."""
+    atomic_write(path, lambda handle: handle.write((json.dumps(value, indent=2) + "\n").encode()))
 
 
 def read_json(path: Path) -> Any | None:
-    """The JSON in `path`, or None if there is none (missing, or cut short)."""
+    """The JSON in `path`, or None if there is none (missing, or damaged)."""
+    if not path.exists():
+        return None
+    with file_errors(path, "read", RunError):
+        data = path.read_bytes()
     try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        return json.loads(data)
+    except ValueError:  # not JSON: cut short, or not even text
         return None
 
 
@@ -49,16 +74,20 @@ class RunDirectory:
 
     def create(self) -> None:
         """Make the directory for a new run; never reuse one that holds anything."""
-        if self.path.exists() and any(self.path.iterdir()):
-            raise RunError(
-                f"{self.path} exists and is not empty; use --resume to continue it, "
-                "or choose another --run-dir"
-            )
-        self.path.mkdir(parents=True, exist_ok=True)
+        with file_errors(self.path, "create", RunError):
+            if self.path.exists() and not self.path.is_dir():
+                raise RunError(f"{self.path} is a file, not a directory; choose another --run-dir")
+            if self.path.exists() and any(self.path.iterdir()):
+                raise RunError(
+                    f"{self.path} exists and is not empty; use --resume to continue it, "
+                    "or choose another --run-dir"
+                )
+            self.path.mkdir(parents=True, exist_ok=True)
 
     def check_resumable(self) -> None:
-        if not self.checkpoint("latest").exists():
-            raise RunError(f"nothing to resume in {self.path}: no latest.npz there")
+        """A run is resumable from the moment its config.json is written (`train.train`)."""
+        if not (self.path / "config.json").exists():
+            raise RunError(f"nothing to resume in {self.path}: no config.json there")
 
     def checkpoint(self, which: str) -> Path:
         """The path of a checkpoint: "latest" or "best"."""
@@ -82,9 +111,12 @@ class RunDirectory:
         if not path.exists():
             raise RunError(f"{self.path} is not a run directory: no config.json there")
         saved = read_json(path)
-        if saved is None:
-            raise RunError(f"{path} is damaged: it does not hold JSON")
-        return configuration.from_dict(saved, plugins)
+        if not isinstance(saved, dict):
+            raise RunError(f"{path} is damaged: it does not hold a JSON object of settings")
+        try:
+            return configuration.from_dict(saved, plugins)
+        except NramError as error:
+            raise RunError(f"{path}: {error}") from None
 
     def write_result(self, result: dict[str, Any]) -> None:
         self.write("result.json", result)
@@ -99,8 +131,9 @@ class RunDirectory:
         return self.path / "metrics.jsonl"
 
     def append_metrics(self, line: dict[str, Any]) -> None:
-        with open(self.metrics_path, "a") as handle:
-            handle.write(json.dumps(line) + "\n")
+        with file_errors(self.metrics_path, "write", RunError):
+            with open(self.metrics_path, "a") as handle:
+                handle.write(json.dumps(line) + "\n")
 
     def read_metrics(self) -> list[dict[str, Any]]:
         """The lines of metrics.jsonl (none if there is none); a last line cut short (a run
@@ -116,12 +149,27 @@ class RunDirectory:
         return lines
 
     def truncate_metrics(self, step: int) -> None:
-        """Drop the lines logged after `step` (a checkpoint's): a resumed run logs them again."""
+        """Drop the lines logged after `step` (a checkpoint's): a resumed run logs them again.
+        So goes a last line cut short by a crash mid-write; a damaged line before it is an
+        error."""
         if not self.metrics_path.exists():
             return
-        lines = [
-            line
-            for line in self.metrics_path.read_text().splitlines()
-            if line.strip() and json.loads(line)["step"] <= step
-        ]
-        self.metrics_path.write_text("".join(line + "\n" for line in lines))
+        with file_errors(self.metrics_path, "read", RunError):
+            lines = [line for line in self.metrics_path.read_bytes().splitlines() if line.strip()]
+        kept = []
+        for number, line in enumerate(lines, 1):
+            logged = _logged_step(line)
+            if logged is None and number < len(lines):
+                raise RunError(f"{self.metrics_path} is damaged: line {number} is not a log line")
+            if logged is not None and logged <= step:
+                kept.append(line + b"\n")
+        atomic_write(self.metrics_path, lambda handle: handle.writelines(kept))
+
+
+def _logged_step(line: bytes) -> int | None:
+    """The step of a metrics.jsonl line, or None if it is not one (e.g. cut short)."""
+    try:
+        logged = json.loads(line)
+    except ValueError:
+        return None
+    return logged.get("step") if isinstance(logged, dict) else None

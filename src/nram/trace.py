@@ -18,7 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from nram import discrete, loss, machine
-from nram.errors import NramError
+from nram.errors import NramError, at_least
+from nram.evaluate import save_figure
 from nram.machine import NRAM
 
 SURE = 0.99  # a fuzzy value at least this likely is printed plainly
@@ -247,8 +248,7 @@ def draw(trace: Trace, target: np.ndarray, mask: np.ndarray, path: str, title: s
     right.set_xlim(-0.5, count + 1.5)
     figure.colorbar(image, ax=right, fraction=0.1, label="value")
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path, dpi=110)
 
 
 # --- the command --------------------------------------------------------------------------------
@@ -277,14 +277,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_trace(args: argparse.Namespace) -> int:
     from nram import evaluate, tasks, train
 
+    at_least(
+        ("--memory-size", args.memory_size, 1),
+        ("--timesteps", args.timesteps, 1),
+        ("--cells", args.cells, 1),
+        ("--seed", args.seed, 0),
+    )
     model, config = train.load_model(args.run, args.checkpoint, args.plugin)
     task = tasks.get(config.task)
     size = args.memory_size or evaluate.memory_size_for(config, args.difficulty)
     horizon = args.timesteps or config.horizon(args.difficulty)
-    if horizon < 1:
-        raise NramError(f"--timesteps must be >= 1, got {horizon}")
-    if args.cells < 1:
-        raise NramError(f"--cells must be >= 1, got {args.cells}")
     example = task.sample(np.random.default_rng(args.seed), args.difficulty, size)
     if args.fuzzy:
         trace = fuzzy_trace(model, example.memory, horizon)

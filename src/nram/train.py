@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import enum
 import math
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +34,7 @@ import optax
 from jax import Array
 
 from nram import checkpoint, evaluate, loss, machine, tasks
-from nram.config import TrainConfig
+from nram.config import TrainConfig, validate
 from nram.curriculum import Curriculum
 from nram.machine import NRAM
 from nram.rundir import RunDirectory
@@ -317,6 +319,13 @@ class Trainer:
         self.data_rng.bit_generator.state = header["data_rng"]
         self.curriculum.load_state_dict(header["curriculum"])
         self.recent_errors = list(header["recent_errors"])
+
+    def resume(self) -> None:
+        """Go on from latest.npz. A run stopped before its first checkpoint starts again from
+        step 0: its config.json, written first, is all it needs (training is deterministic)."""
+        self.run.check_resumable()
+        if self.run.checkpoint("latest").exists():
+            self.restore()
         self.run.truncate_metrics(self.progress.step)  # the resumed run logs those lines again
 
     def checkpoint(self) -> None:
@@ -444,18 +453,30 @@ def train(
     run_dir: str | Path,
     *,
     resume: bool = False,
+    continue_solved: bool = False,
     progress_bar: bool = True,
     on_log: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> Result:
-    """Train until `stop_reason` gives a reason; Ctrl-C saves a checkpoint and returns (reason
-    "interrupted"). `on_log` gets every line written to metrics.jsonl, and may stop the run
-    by returning a reason (a sweep's scheduler returns "pruned"); `progress_bar` shows the
-    run's status line on stderr (`nram.status`)."""
+    """Train until `stop_reason` gives a reason. Ctrl-C ends the run at the end of the step it
+    lands in, with a checkpoint, and returns (reason "interrupted"); a second Ctrl-C raises
+    KeyboardInterrupt at once, and the run resumes from its last checkpoint. Resuming a solved
+    run changes nothing and returns its result, unless `continue_solved`. `on_log` gets every
+    line written to metrics.jsonl, and may stop the run by returning a reason (a sweep's
+    scheduler returns "pruned"); `progress_bar` shows the run's status line on stderr
+    (`nram.status`)."""
+    config = validate(config)  # a config built in Python, too
     trainer = Trainer(config, run_dir)
     run = trainer.run
     if resume:
-        run.check_resumable()
-        trainer.restore()
+        ended = run.read_result()
+        if ended and ended["solved"] and not continue_solved:
+            print(
+                f"{run} is solved (at step {ended['step']}): nothing changed; "
+                "nram train --resume RUN --continue trains it on",
+                file=sys.stderr,
+            )
+            return Result(**ended)
+        trainer.resume()
     else:
         run.create()
     run.write_config(config)
@@ -467,6 +488,8 @@ def train(
     # A resumed run may have nothing left to do (its steps or its time spent).
     reason = stop_reason(config, trainer.progress, solved=False, at_top=trainer.at_top)
     worst = math.inf
+    interrupted = threading.Event()
+    put_back_ctrl_c = defer_ctrl_c(interrupted)
     try:
         while reason is None:
             # Step: one batch, one update (skipped if its loss or gradient is not finite).
@@ -508,9 +531,12 @@ def train(
             # Checkpoint every `checkpoint_every` steps (and at the end, below).
             if reason is None and step % config.checkpoint_every == 0:
                 trainer.checkpoint()
-    except KeyboardInterrupt:
-        reason = "interrupted"
+
+            # Ctrl-C: stop here, between two steps, where the state is whole.
+            if reason is None and interrupted.is_set():
+                reason = "interrupted"
     finally:
+        put_back_ctrl_c()
         status.close()
 
     if trainer.progress.count and reason != "interrupted":
@@ -527,6 +553,26 @@ def train(
     )
     run.write_result(result.as_dict())
     return result
+
+
+def defer_ctrl_c(interrupted: threading.Event) -> Callable[[], None]:
+    """Make Ctrl-C (SIGINT) set `interrupted` instead of raising KeyboardInterrupt, so that the
+    loop stops between two steps: raised mid-step, it could leave the next batch drawn but
+    not trained on, and the resumed run would differ. A second Ctrl-C raises at once. Returns
+    what puts the previous handler back. Signals reach the main thread only: elsewhere,
+    Ctrl-C keeps its usual effect."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def defer(signum: int, frame: Any) -> None:
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        interrupted.set()
+
+    previous = signal.signal(signal.SIGINT, defer)
+    if previous is None:  # a handler set outside Python: the default is the nearest
+        previous = signal.SIG_DFL
+    return lambda: signal.signal(signal.SIGINT, previous)
 
 
 def load_model(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import _thread
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -107,7 +108,7 @@ def run_ray(
         if address in (None, "", "local"):
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=True)
         else:
-            ray.init(address=address)
+            _join_cluster(ray, address)
     remote = ray.remote(execute).options(
         num_cpus=1, runtime_env={"env_vars": {"XLA_FLAGS": SINGLE_THREADED_XLA}}
     )
@@ -134,6 +135,24 @@ def run_ray(
         if started_here:
             ray.shutdown()
     return completed
+
+
+def _join_cluster(ray: Any, address: str) -> None:
+    """ray.init(address), refused at once in one line if nothing answers there: Ray itself
+    would retry for minutes."""
+    if address != "auto":
+        host, _, port = address.removeprefix("ray://").rpartition(":")
+        if not host or not port.isdigit():
+            raise NramError(f"--address must be auto, HOST:PORT or ray://HOST:PORT, got {address}")
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+        except OSError as error:
+            reason = error.strerror or error
+            raise NramError(f"cannot reach a Ray cluster at {address}: {reason}") from None
+    try:
+        ray.init(address=address)
+    except ConnectionError as error:  # "auto" with no cluster running
+        raise NramError(f"cannot connect to a Ray cluster at {address}: {error}") from None
 
 
 def _collect(job: Job, fetch: Callable[[], JobOutcome]) -> JobOutcome:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from nram.errors import ConfigError
+from nram.errors import at_least
 from nram.sweep.directory import default_sweep_dir
 from nram.sweep.report import markdown_table
 from nram.sweep.run import run_sweep
@@ -116,10 +116,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    if args.max_runs is not None and args.max_runs < 0:
-        raise ConfigError(f"--max-runs must be >= 0, got {args.max_runs}")
-    if args.eval_examples < 1:
-        raise ConfigError(f"--eval-examples must be >= 1, got {args.eval_examples}")
+    at_least(
+        ("--max-runs", args.max_runs, 0),
+        ("--eval-examples", args.eval_examples, 1),
+        ("--generalisation", args.generalisation, 0),
+    )
     spec = build_spec(
         args.task,
         sweep_file=args.sweep_file,

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nram.errors import ConfigError
+from nram.errors import ConfigError, file_errors
 from nram.rundir import read_json, write_json
 from nram.sweep.spec import Setting, SweepSpec, flatten, seed_text
 
@@ -31,8 +31,9 @@ def default_sweep_dir(spec: SweepSpec) -> Path:
 def claim_sweep_dir(spec: SweepSpec, sweep_dir: Path) -> Any:
     """Write sweep.json, or check it matches; hold a lock so that no second sweep process
     works in the same directory. Returns the open lock file (keep it until done)."""
-    sweep_dir.mkdir(parents=True, exist_ok=True)
-    lock = open(sweep_dir / ".lock", "w")  # noqa: SIM115 - held for the whole sweep
+    with file_errors(sweep_dir, "create", ConfigError):
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        lock = open(sweep_dir / ".lock", "w")  # noqa: SIM115 - held for the whole sweep
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

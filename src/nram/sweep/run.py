@@ -44,7 +44,8 @@ def run_sweep(
     if compile_cache == "default":
         compile_cache = os.environ.get("JAX_COMPILATION_CACHE_DIR") or sweep_dir / ".jax-cache"
     cache = str(Path(compile_cache).resolve()) if compile_cache else None
-    workers = workers or os.cpu_count() or 1
+    if workers is None:
+        workers = os.cpu_count() or 1
     if workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {workers}")
     if backend not in ("local", "ray"):
