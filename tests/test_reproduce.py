@@ -14,7 +14,7 @@ def test_reproduce_writes_the_table_curves_and_programs(
 ) -> None:
     results = tmp_path / "docs" / "RESULTS.md"
     code = cli.main(
-        ["reproduce", "--quick", "--tasks", "access", "--seeds", "1", "--budget", "1000",
+        ["reproduce", "--quick", "--tasks", "access", "--seeds", "1", "--steps", "200",
          "--examples", "4", "--set", "memory_size=6", "--workers", "1",
          "--out", str(tmp_path / "sweeps"), "--results", str(results)]
     )  # fmt: skip
@@ -28,10 +28,10 @@ def test_reproduce_writes_the_table_curves_and_programs(
     assert cells[-1] == "0 / perfect / perfect"
     assert (results.parent / "reproduce" / "access.png").stat().st_size > 1000
     assert "### access (s00-seed0)" in text and "WRITE(" in text
-    assert "--quick --tasks access --seeds 1 --budget 1000 --set memory_size=6" in text
+    assert "--quick --tasks access --seeds 1 --steps 200 --set memory_size=6" in text
     # The sweep stays on disk: running again trains nothing more.
     assert cli.main(
-        ["reproduce", "--quick", "--tasks", "access", "--seeds", "1", "--budget", "1000",
+        ["reproduce", "--quick", "--tasks", "access", "--seeds", "1", "--steps", "200",
          "--examples", "4", "--set", "memory_size=6", "--workers", "1",
          "--out", str(tmp_path / "sweeps"), "--results", str(results)]
     ) == 0  # fmt: skip
@@ -41,5 +41,5 @@ def test_reproduce_writes_the_table_curves_and_programs(
 def test_reproduce_refuses_bad_arguments(capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["reproduce", "--quick", "--tasks", "sorting"]) == 2
     assert "unknown task" in capsys.readouterr().err
-    assert cli.main(["reproduce", "--budget", "0"]) == 2
-    assert "--budget must be > 0" in capsys.readouterr().err
+    assert cli.main(["reproduce", "--steps", "0"]) == 2
+    assert "--steps must be >= 1" in capsys.readouterr().err

@@ -1,14 +1,17 @@
 """`nram reproduce`: the paper's Table 1, ours beside it, from one command.
 
 For every task: a sweep of its defaults over the given seeds (`nram sweep`, resumable), each
-run with a time budget; then every solved model evaluated on fresh examples from difficulty 1
+run with a budget of steps; then every solved model evaluated on fresh examples from difficulty 1
 to 5 x n_max, fuzzy and discretised (the paper's Fig. 3), and one solved model's learned
 program. It writes RESULTS.md (by default docs/RESULTS.md) with the table, each task's
 seeds solved / seeds run beside the paper's success rates, a curve per task (PNG, beside the
 results file) and the programs.
 
-    nram reproduce --seeds 5 --budget 1800        the full protocol (hours on 2 CPU cores)
+    nram reproduce --seeds 5 --steps 6000         the protocol of docs/RESULTS.md
     nram reproduce --quick                        two tasks on tiny settings, in minutes
+
+The budget is in steps (`--steps`, at most that many per seed, restarts included), so that
+a busy machine gives the same result, only later; `--budget` adds a limit in seconds.
 """
 
 from __future__ import annotations
@@ -44,7 +47,6 @@ QUICK = [
     "machine.width=16",
     "batch_size=16",
     "lr=0.01",
-    "steps=200",
     "evaluation.examples=8",
     "evaluation.stretch=2",
 ]
@@ -77,7 +79,9 @@ def run_task(task: str, arguments: argparse.Namespace, out: Path) -> TaskResult:
     from nram.program import learned_program
     from nram.sweep import build_spec, run_sweep
 
-    assignments = [*(QUICK if arguments.quick else []), f"max_seconds={arguments.budget}"]
+    assignments = [*(QUICK if arguments.quick else []), f"steps={arguments.steps}"]
+    if arguments.budget:
+        assignments.append(f"max_seconds={arguments.budget}")
     spec = build_spec(
         task,
         assignments=[*assignments, *arguments.assignments],
@@ -202,7 +206,9 @@ def describe_command(arguments: argparse.Namespace) -> str:
     words = ["nram reproduce"] + (["--quick"] if arguments.quick else [])
     if arguments.tasks:
         words.append(f"--tasks {arguments.tasks}")
-    words += [f"--seeds {arguments.seeds}", f"--budget {arguments.budget:g}"]
+    words += [f"--seeds {arguments.seeds}", f"--steps {arguments.steps}"]
+    if arguments.budget:
+        words.append(f"--budget {arguments.budget:g}")
     words += [f"--set {assignment}" for assignment in arguments.assignments]
     return " ".join(words)
 
@@ -215,8 +221,10 @@ def write_results(results: list[TaskResult], arguments: argparse.Namespace, path
         "# Results: our Table 1 beside the paper's\n",
         f"Made by `{command}` at commit {_commit()} on "
         f"{datetime.date.today().isoformat()}: every task trained with its defaults "
-        f"(docs/configuration.md), seeds {arguments.seeds}, at most {arguments.budget:g} s of "
-        "training per seed; *solved* is error 0 at every difficulty 1..n_max and at the "
+        f"(docs/configuration.md), seeds {arguments.seeds}, at most {arguments.steps} steps "
+        "per seed"
+        + (f" and {arguments.budget:g} s of training" if arguments.budget else "")
+        + "; *solved* is error 0 at every difficulty 1..n_max and at the "
         "stretched sizes, fuzzy and discretised (docs/configuration.md). The error columns are "
         f"the worst over the solved models, on {arguments.examples} fresh examples per "
         "difficulty, M and T scaled.\n",
@@ -257,7 +265,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tasks", help="comma-separated tasks (default: all ten)")
     parser.add_argument("--seeds", default=None, help="seeds per task (default 5; --quick 2)")
     parser.add_argument(
-        "--budget", type=float, default=None, help="training seconds per seed (default 1800)"
+        "--steps",
+        type=int,
+        default=None,
+        help="steps per seed at most (default 20000; --quick 200)",
+    )
+    parser.add_argument(
+        "--budget", type=float, default=0, help="training seconds per seed at most (0: no limit)"
     )
     parser.add_argument("--workers", type=int, default=None, help="parallel runs")
     parser.add_argument("--examples", type=int, default=None, help="per difficulty (default 50)")
@@ -274,12 +288,12 @@ def run_command(arguments: argparse.Namespace) -> int:
 
     quick = arguments.quick
     arguments.seeds = arguments.seeds or ("2" if quick else "5")
-    arguments.budget = (
-        arguments.budget if arguments.budget is not None else (120 if quick else 1800)
-    )
+    arguments.steps = arguments.steps or (200 if quick else 20000)
     arguments.examples = arguments.examples or (8 if quick else 50)
-    if arguments.budget <= 0:
-        raise ConfigError(f"--budget must be > 0 seconds, got {arguments.budget}")
+    if arguments.steps < 1:
+        raise ConfigError(f"--steps must be >= 1, got {arguments.steps}")
+    if arguments.budget < 0:
+        raise ConfigError(f"--budget must be >= 0 seconds (0: no limit), got {arguments.budget}")
     if arguments.examples < 1:
         raise ConfigError(f"--examples must be >= 1, got {arguments.examples}")
     default = QUICK_TASKS if quick else tasks.PAPER_TASKS

@@ -2,8 +2,9 @@
 
 Most NRAM runs are hopeless within a few hundred steps, and the few that are not pull ahead
 early (a run clears the curriculum in a burst). ASHA spends the compute where it pays: every
-run reports its progress, `level + 1 - error` (the curriculum level, then the recent
-training error), and at the rungs `min_steps x reduction^k` steps a run goes on only if it is
+run reports its progress, `level x (1 - error)` (the curriculum levels it has, discounted
+by its training error: a run that reached a high level and lost it again ranks low), and at
+the rungs `min_steps x reduction^k` steps a run goes on only if it is
 in the best 1/reduction of the runs that reached that rung so far; the rest stop with reason
 "pruned". The runs share one Optuna study in a journal file in the sweep directory, which
 works across the local worker processes and across a resumed sweep (a file system all Ray
@@ -50,7 +51,7 @@ class Asha:
 
 def progress(line: dict[str, Any]) -> float:
     """How far a run has got, from a metrics.jsonl line: higher is better."""
-    return line["level"] + 1.0 - line.get("error", 1.0)
+    return line["level"] * (1.0 - line.get("error", 1.0))
 
 
 class Trial:
@@ -95,5 +96,5 @@ class Trial:
         if result["reason"] == "pruned":
             self.study.tell(self.trial, state=optuna.trial.TrialState.PRUNED)
         else:
-            final = result["level"] + 1.0 if result["solved"] else self.best
+            final = float(result["level"]) if result["solved"] else self.best
             self.study.tell(self.trial, final)
