@@ -43,3 +43,5 @@ def test_reproduce_refuses_bad_arguments(capsys: pytest.CaptureFixture) -> None:
     assert "unknown task" in capsys.readouterr().err
     assert cli.main(["reproduce", "--steps", "0"]) == 2
     assert "--steps must be >= 1" in capsys.readouterr().err
+    assert cli.main(["reproduce", "--examples", "0"]) == 2
+    assert "--examples must be >= 1" in capsys.readouterr().err

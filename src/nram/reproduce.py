@@ -287,9 +287,13 @@ def run_command(arguments: argparse.Namespace) -> int:
     from nram import tasks
 
     quick = arguments.quick
-    arguments.seeds = arguments.seeds or ("2" if quick else "5")
-    arguments.steps = arguments.steps or (200 if quick else 20000)
-    arguments.examples = arguments.examples or (8 if quick else 50)
+    # `is None`, not `or`: an explicit 0 is bad input, never the default.
+    if arguments.seeds is None:
+        arguments.seeds = "2" if quick else "5"
+    if arguments.steps is None:
+        arguments.steps = 200 if quick else 20000
+    if arguments.examples is None:
+        arguments.examples = 8 if quick else 50
     if arguments.steps < 1:
         raise ConfigError(f"--steps must be >= 1, got {arguments.steps}")
     if arguments.budget < 0:
