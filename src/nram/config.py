@@ -148,10 +148,21 @@ PER_TASK: dict[str, dict[str, Any]] = {
     },
     "copy": {"memory_size": 32, **EASY},
     "reverse": {"memory_size": 32, **EASY},
+    # Swap: the paper's machine (2 registers, the module sequence twice per step), the three
+    # steps its program takes, and none of the two things that push a right program away
+    # (noise, the curriculum's fixed-address level 2); then many short attempts, as one in a
+    # few hundred finds it (docs/ideas.md).
+    "swap": {
+        "memory_size": 24,
+        "machine": {"registers": 2, "repeat": 2},
+        "horizon": {"scale": 0, "offset": 3, "minimum": 1},
+        "noise": {"eta": 0.0},
+        "curriculum": {"enabled": False},
+        "restart_after": 300,
+        "steps": 150_000,
+    },
     # One READ per step, so T must cover the reads an algorithm needs; every default is that
-    # count + 1, as n + 2 is for Copy (p, then n elements). Swap reads p, q, A[p], A[q]
-    # whatever n is.
-    "swap": {"memory_size": 24, "horizon": {"minimum": 6}},
+    # count + 1, as n + 2 is for Copy (p, then n elements).
     # a, then P[i] and A[P[i]] for each i: 2n + 1 reads.
     "permutation": {"memory_size": 14, "horizon": {"scale": 2, "offset": 2}},
     # head, k, k <= n - 1 hops, the value: n + 2 reads.

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Every battery of docs/ideas.md, by name: K seeds of one setting, first attempts, in lab.py.
+#   LAB=/tmp/nram-lab OUT=/tmp/lab bash experiments/lab/batteries.sh b1-base L1-n0-p3-nocur ...
+# (two at once, in two shells, use the two cores). See experiments/lab/README.md for LAB.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+# The paper's Swap machine: 2 registers, the module sequence twice per step, T = 4 for every n.
+P4="--set machine.repeat=2 --set machine.registers=2 --set horizon.scale=0 --set horizon.offset=4 --set horizon.minimum=1"
+# The same with swap-repeat2's horizon, T = 3 (docs/programs.md).
+P3="--set machine.repeat=2 --set machine.registers=2 --set horizon.scale=0 --set horizon.offset=3 --set horizon.minimum=1"
+MIN="--set machine.modules=read,zero,one,write"
+S16="--seeds 0-15"
+declare -A battery=(
+  [b1-base]="$S16 --steps 1500 $P4"
+  [b1-linear]="$S16 --steps 1500 $P4 --set numerics.loss=linear"
+  [b1-nocur]="$S16 --steps 1500 $P4 --set curriculum.enabled=false"
+  [b2-e0]="$S16 --steps 1000 $P4 --set entropy.weight=0"
+  [b2-e001]="$S16 --steps 1000 $P4 --set entropy.weight=0.001"
+  [b2-e003]="$S16 --steps 1000 $P4 --set entropy.weight=0.003"
+  [b2-e0-nocur]="$S16 --steps 1000 $P4 --set entropy.weight=0 --set curriculum.enabled=false"
+  [b3-st-lin-e003]="$S16 --steps 1000 $P4 --set numerics.gumbel=1 --set numerics.straight_through=true --set numerics.loss=linear --set entropy.weight=0.003"
+  [b4-hard-lin]="$S16 --steps 1000 $P4 --set numerics.hard_addresses=true --set numerics.loss=linear --set entropy.weight=0.003"
+  [b5-min-p2-e0]="$S16 --steps 1000 $P4 $MIN --set entropy.weight=0"
+  [b5-min-p2-e003]="$S16 --steps 1000 $P4 $MIN --set entropy.weight=0.003"
+  [b6-min-n01-e003]="$S16 --steps 1500 $P4 $MIN --set entropy.weight=0.003 --set noise.eta=0.1"
+  [b6-min-n03-e0]="$S16 --steps 1500 $P4 $MIN --set entropy.weight=0 --set noise.eta=0.3"
+  [b6-min-n03-e003]="$S16 --steps 1500 $P4 $MIN --set entropy.weight=0.003 --set noise.eta=0.3"
+  [b6-min-n1-e003]="$S16 --steps 1500 $P4 $MIN --set entropy.weight=0.003 --set noise.eta=1"
+  [b7-min-e01]="$S16 --steps 1500 $P4 $MIN --set entropy.weight=0.01"
+  [b7-min-e03]="$S16 --steps 1500 $P4 $MIN --set entropy.weight=0.03"
+  [b7-min-logadd]="$S16 --steps 1500 $P4 $MIN --set entropy.weight=0 --set numerics.loss=logadd"
+  [b7-min-logadd-e01]="$S16 --steps 1500 $P4 $MIN --set entropy.weight=0.01 --set numerics.loss=logadd"
+  [b10-pres-min-e0]="$S16 --steps 1500 $P4 $MIN --set entropy.weight=0 --set numerics.loss=presence1"
+  [b10-pres-min-e01]="$S16 --steps 1500 $P4 $MIN --set entropy.weight=0.01 --set numerics.loss=presence1"
+  [b10-pres-p2-e0]="$S16 --steps 1500 $P4 --set entropy.weight=0 --set numerics.loss=presence1"
+  [perm-r2]="--task permutation $S16 --steps 1500 --set machine.repeat=2 --set machine.registers=2 --set horizon.scale=1 --set horizon.offset=2 --set horizon.minimum=1"
+  [n0-p2-nocur]="$S16 --steps 300 $P4 --set noise.eta=0 --set curriculum.enabled=false"
+  [L1-n0-p3-nocur]="--seeds 0-19 --steps 600 $P3 --set noise.eta=0 --set curriculum.enabled=false"
+  [L2-n001-p3-nocur]="--seeds 0-19 --steps 600 $P3 --set curriculum.enabled=false"
+  [L3-n0-p3-nocur-e0]="--seeds 0-19 --steps 300 $P3 --set noise.eta=0 --set curriculum.enabled=false --set entropy.weight=0"
+  [L4-n0-p3-cur]="--seeds 0-19 --steps 300 $P3 --set noise.eta=0"
+  [L5-n0-p3-nocur-nohalt]="--seeds 0-19 --steps 300 $P3 --set noise.eta=0 --set curriculum.enabled=false --set machine.learn_halting=false"
+  [L6-n0-p3-nocur-s20]="--seeds 20-59 --steps 300 $P3 --set noise.eta=0 --set curriculum.enabled=false"
+  # The same fix on the hard tasks, each on its two-pass program's machine (docs/programs.md).
+  [H-permutation]="--task permutation --seeds 0-19 --steps 300 --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
+  [H-listk]="--task listk --seeds 0-19 --steps 300 --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
+  [H-walkbst]="--task walkbst --seeds 0-19 --steps 300 --set machine.registers=3 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=2 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
+  [H-listsearch]="--task listsearch --seeds 0-19 --steps 300 --set machine.registers=3 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=2 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
+  [H-merge]="--task merge --seeds 0-19 --steps 300 --set machine.registers=4 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=2 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
+)
+for name in "$@"; do
+  [ -n "${battery[$name]:-}" ] || { echo "unknown battery $name; known: ${!battery[*]}" >&2; exit 2; }
+  bash "$here/runq.sh" "$name" "${battery[$name]}"
+done
