@@ -7,11 +7,12 @@ program. It writes RESULTS.md (by default docs/RESULTS.md) with the table, each 
 seeds solved / seeds run beside the paper's success rates, a curve per task (PNG, beside the
 results file) and the programs.
 
-    nram reproduce --seeds 5 --steps 6000         the protocol of docs/RESULTS.md
+    nram reproduce --seeds 5                      every task's defaults, 5 seeds each
     nram reproduce --quick                        two tasks on tiny settings, in minutes
 
-The budget is in steps (`--steps`, at most that many per seed, restarts included), so that
-a busy machine gives the same result, only later; `--budget` adds a limit in seconds.
+The budget is in steps (each task's own `steps`, or `--steps` for all; restarts included),
+so that a busy machine gives the same result, only later; `--budget` adds a limit in
+seconds.
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ def run_task(task: str, arguments: argparse.Namespace, out: Path) -> TaskResult:
     from nram.program import learned_program
     from nram.sweep import build_spec, run_sweep
 
-    assignments = [*(QUICK if arguments.quick else []), f"steps={arguments.steps}"]
+    assignments = [*(QUICK if arguments.quick else [])]
+    if arguments.steps:
+        assignments.append(f"steps={arguments.steps}")
     if arguments.budget:
         assignments.append(f"max_seconds={arguments.budget}")
     spec = build_spec(
@@ -206,7 +209,9 @@ def describe_command(arguments: argparse.Namespace) -> str:
     words = ["nram reproduce"] + (["--quick"] if arguments.quick else [])
     if arguments.tasks:
         words.append(f"--tasks {arguments.tasks}")
-    words += [f"--seeds {arguments.seeds}", f"--steps {arguments.steps}"]
+    words.append(f"--seeds {arguments.seeds}")
+    if arguments.steps:
+        words.append(f"--steps {arguments.steps}")
     if arguments.budget:
         words.append(f"--budget {arguments.budget:g}")
     words += [f"--set {assignment}" for assignment in arguments.assignments]
@@ -221,8 +226,9 @@ def write_results(results: list[TaskResult], arguments: argparse.Namespace, path
         "# Results: our Table 1 beside the paper's\n",
         f"Made by `{command}` at commit {_commit()} on "
         f"{datetime.date.today().isoformat()}: every task trained with its defaults "
-        f"(docs/configuration.md), seeds {arguments.seeds}, at most {arguments.steps} steps "
-        "per seed"
+        f"(docs/configuration.md), seeds {arguments.seeds}, at most "
+        + (f"{arguments.steps} steps" if arguments.steps else "the task's default steps")
+        + " per seed"
         + (f" and {arguments.budget:g} s of training" if arguments.budget else "")
         + "; *solved* is error 0 at every difficulty 1..n_max and at the "
         "stretched sizes, fuzzy and discretised (docs/configuration.md). The error columns are "
@@ -268,7 +274,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--steps",
         type=int,
         default=None,
-        help="steps per seed at most (default 20000; --quick 200)",
+        help="steps per seed at most (default: each task's own, docs/configuration.md; "
+        "--quick 200)",
     )
     parser.add_argument(
         "--budget", type=float, default=0, help="training seconds per seed at most (0: no limit)"
@@ -290,11 +297,11 @@ def run_command(arguments: argparse.Namespace) -> int:
     # `is None`, not `or`: an explicit 0 is bad input, never the default.
     if arguments.seeds is None:
         arguments.seeds = "2" if quick else "5"
-    if arguments.steps is None:
-        arguments.steps = 200 if quick else 20000
+    if arguments.steps is None and quick:
+        arguments.steps = 200
     if arguments.examples is None:
         arguments.examples = 8 if quick else 50
-    if arguments.steps < 1:
+    if arguments.steps is not None and arguments.steps < 1:
         raise ConfigError(f"--steps must be >= 1, got {arguments.steps}")
     if arguments.budget < 0:
         raise ConfigError(f"--budget must be >= 0 seconds (0: no limit), got {arguments.budget}")
