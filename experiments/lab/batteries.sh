@@ -41,6 +41,8 @@ declare -A battery=(
   [L4-n0-p3-cur]="--seeds 0-19 --steps 300 $P3 --set noise.eta=0"
   [L5-n0-p3-nocur-nohalt]="--seeds 0-19 --steps 300 $P3 --set noise.eta=0 --set curriculum.enabled=false --set machine.learn_halting=false"
   [L6-n0-p3-nocur-s20]="--seeds 20-59 --steps 300 $P3 --set noise.eta=0 --set curriculum.enabled=false"
+  [L7-fix-min]="--seeds 0-39 --steps 300 $P3 --set noise.eta=0 --set curriculum.enabled=false $MIN"
+  [L8-fix-w64]="--seeds 0-39 --steps 300 $P3 --set noise.eta=0 --set curriculum.enabled=false --set machine.width=64"
   # The same fix on the hard tasks, each on its two-pass program's machine (docs/programs.md).
   [H-permutation]="--task permutation --seeds 0-19 --steps 300 --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
   [H-listk]="--task listk --seeds 0-19 --steps 300 --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
