@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Seeds solved per CPU-hour: the sweep's default rule (restarts after 500 steps without
 # progress, patience 1000) against ASHA (one attempt per seed, rungs at 100 x 3^k steps),
-# the same twelve Copy seeds, 3000 steps at most per run, two runs side by side.
+# the same twelve Copy seeds, 3000 steps at most per run; then ASHA with restarts on.
 #   bash experiments/scheduler.sh OUT
 set -eu
 out=${1:?usage: scheduler.sh OUT}
@@ -9,3 +9,5 @@ common="--seeds 0-11 --workers 2 --set steps=3000 --generalisation 0"
 nram sweep copy $common --sweep-dir "$out/copy-patience"
 nram sweep copy $common --set restart_after=0 --scheduler asha --asha-min-steps 100 \
   --asha-reduction 3 --sweep-dir "$out/copy-asha"
+nram sweep copy $common --scheduler asha --asha-min-steps 100 --asha-reduction 3 \
+  --sweep-dir "$out/copy-asha-restarts"
