@@ -2,7 +2,7 @@
 # Seeds solved per CPU-hour: the sweep's default rule (restarts after 500 steps without
 # progress, patience 1000) against ASHA (one attempt per seed, rungs at 100 x 3^k steps),
 # the same twelve Copy seeds, 3000 steps at most per run; then ASHA with restarts on.
-#   bash experiments/scheduler.sh OUT
+#   bash experiments/scheduler.sh OUT   (docs/sweeps.md's ASHA rows ran with --workers 1)
 set -eu
 out=${1:?usage: scheduler.sh OUT}
 common="--seeds 0-11 --workers 2 --set steps=3000 --generalisation 0"
