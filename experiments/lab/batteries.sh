@@ -43,6 +43,8 @@ declare -A battery=(
   [L6-n0-p3-nocur-s20]="--seeds 20-59 --steps 300 $P3 --set noise.eta=0 --set curriculum.enabled=false"
   [L7-fix-min]="--seeds 0-39 --steps 300 $P3 --set noise.eta=0 --set curriculum.enabled=false $MIN"
   [L8-fix-w64]="--seeds 0-39 --steps 300 $P3 --set noise.eta=0 --set curriculum.enabled=false --set machine.width=64"
+  [L9-fix-sharp-start]="--seeds 0-39 --steps 300 $P3 --set noise.eta=0 --set curriculum.enabled=false --t0 0.3 --t1 1"
+  [L10-fix-anneal]="--seeds 0-39 --steps 300 $P3 --set noise.eta=0 --set curriculum.enabled=false --t0 3 --t1 1"
   # The same fix on the hard tasks, each on its two-pass program's machine (docs/programs.md).
   [H-permutation]="--task permutation --seeds 0-19 --steps 300 --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
   [H-listk]="--task listk --seeds 0-19 --steps 300 --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
