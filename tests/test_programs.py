@@ -198,7 +198,8 @@ def test_training_can_start_from_a_program() -> None:
     )
     moved = train.initial_model(noisy, jax.random.key(0))
     assert not np.allclose(moved.controller.head.weight, model.controller.head.weight)
-    with pytest.raises(ConfigError, match="needs --set machine.registers=2 --set machine.repeat=2"):
-        config.resolve("swap", assignments=["init.program=swap-repeat2"])
+    # Swap's defaults are swap-repeat2's machine; the one-pass program needs another.
+    with pytest.raises(ConfigError, match="needs --set machine.registers=3 --set machine.repeat=1"):
+        config.resolve("swap", assignments=["init.program=swap"])
     with pytest.raises(ConfigError, match="solves copy, not swap"):
         config.resolve("swap", assignments=["init.program=copy"])

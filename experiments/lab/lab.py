@@ -41,9 +41,15 @@ def program_model(cfg, path: str, margin: float, key, perturb: float):
     if perturb:
         leaves, tree = jax.tree_util.tree_flatten(eqx.filter(built, eqx.is_array))
         keys = jax.random.split(key, len(leaves))
-        leaves = [x + perturb * jax.random.normal(k, x.shape) for x, k in zip(leaves, keys)]
+        noise = [perturb * jax.random.normal(k, x.shape) for x, k in zip(leaves, keys, strict=True)]
+        leaves = [x + n for x, n in zip(leaves, noise, strict=True)]
         built = eqx.combine(jax.tree_util.tree_unflatten(tree, leaves), built)
     return built
+
+
+def seed_model(params, static, k: int):
+    """Seed k's model out of the stacked parameters."""
+    return eqx.combine(jax.tree_util.tree_map(lambda x: x[k], params), static)
 
 
 def main() -> None:
@@ -76,7 +82,8 @@ def main() -> None:
         else:
             model = machine.init(cfg.machine, key)
         models.append(model)
-        opts.append(train.make_optimizer(settings, seed=seed + 1).init(eqx.filter(model, eqx.is_array)))
+        optimizer = train.make_optimizer(settings, seed=seed + 1)
+        opts.append(optimizer.init(eqx.filter(model, eqx.is_array)))
     static = eqx.filter(models[0], lambda x: not eqx.is_array(x))
     stack = lambda xs: jax.tree_util.tree_map(lambda *a: jnp.stack(a), *xs)
     params = stack([eqx.filter(m, eqx.is_array) for m in models])
@@ -105,6 +112,7 @@ def main() -> None:
     started = time.perf_counter()
     ent = cfg.entropy
     history = []
+    error_sum = np.zeros(K)
     for t in range(1, args.steps + 1):
         batches, horizons, weights = [], [], []
         for k in range(K):
@@ -131,7 +139,9 @@ def main() -> None:
         wrong = np.asarray(metrics.wrong)
         nll = np.asarray(metrics.nll)
         batch_error = np.array([wrong[k].sum() / batches[k].mask.sum() for k in range(K)])
-        error_sum = batch_error if t % args.log == 1 or args.log == 1 else error_sum + batch_error
+        if (t - 1) % args.log == 0:
+            error_sum = np.zeros(K)
+        error_sum = error_sum + batch_error
         for k in range(K):
             if solved[k] is not None:
                 continue
@@ -146,7 +156,7 @@ def main() -> None:
             best_level[k] = max(best_level[k], curricula[k].level)
             at_top = curricula[k].at_max or not cfg.curriculum.enabled
             if at_top and t % cfg.evaluation.every == 0 and recent[k] and np.mean(recent[k]) == 0.0:
-                model = eqx.combine(jax.tree_util.tree_map(lambda x: x[k], params), static)
+                model = seed_model(params, static, k)
                 rng = np.random.default_rng([seeds[k], t, 2])
                 done, worst = evaluate.solved(model, cfg, rng, cfg.evaluation.examples)
                 if done:
@@ -156,7 +166,9 @@ def main() -> None:
             levels = [c.level for c in curricula]
             errs = [round(float(np.mean(r)), 3) if r else None for r in recent]
             line = {"step": t, "s": round(time.perf_counter() - started, 1), "levels": levels,
-                    "err": errs, "batch_err": [round(float(x), 3) for x in error_sum / args.log], "nll": [round(float(x), 2) for x in nll],
+                    "err": errs,
+                    "batch_err": [round(float(x), 3) for x in error_sum / args.log],
+                    "nll": [round(float(x), 2) for x in nll],
                     "ent": round(float(np.mean(np.asarray(metrics.entropy))), 1)}
             history.append(line)
             print(json.dumps(line), flush=True)
@@ -170,12 +182,13 @@ def main() -> None:
     print(f"solved {sum(s is not None for s in solved)}/{K}; best levels {best_level}", flush=True)
     # the programs of the attempts, discretised
     for k in range(min(K, 4)):
-        model = eqx.combine(jax.tree_util.tree_map(lambda x: x[k], params), static)
+        model = seed_model(params, static, k)
         if cfg.machine.controller == "mlp":
             table = discrete.compile_mlp(model)
             print(f"--- seed {seeds[k]}")
             for p, c in enumerate(table.circuits):
-                print(f"  {program.condition(p, cfg.machine.registers)}: {program.format_circuit(c, model.modules)}")
+                condition = program.condition(p, cfg.machine.registers)
+                print(f"  {condition}: {program.format_circuit(c, model.modules)}")
 
 
 if __name__ == "__main__":
