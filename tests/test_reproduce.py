@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nram import cli
+from nram import cli, reproduce
 
 
 def test_reproduce_writes_the_table_curves_and_programs(
@@ -38,7 +38,12 @@ def test_reproduce_writes_the_table_curves_and_programs(
     assert "1 done before, 0 to run" in capsys.readouterr().out
 
 
-def test_reproduce_refuses_bad_arguments(capsys: pytest.CaptureFixture) -> None:
+def test_reproduce_refuses_bad_arguments(
+    capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Refused before any training: an argument let through fails here at once, instead of
+    # running the whole protocol inside the suite.
+    monkeypatch.setattr(reproduce, "run_task", lambda *_: pytest.fail("trained on bad input"))
     assert cli.main(["reproduce", "--quick", "--tasks", "sorting"]) == 2
     assert "unknown task" in capsys.readouterr().err
     assert cli.main(["reproduce", "--steps", "0"]) == 2

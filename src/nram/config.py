@@ -150,8 +150,8 @@ PER_TASK: dict[str, dict[str, Any]] = {
     "reverse": {"memory_size": 32, **EASY},
     # Swap: the paper's machine (2 registers, the module sequence twice per step), the three
     # steps its program takes, and none of the two things that push a right program away
-    # (noise, the curriculum's fixed-address level 2); then many short attempts, as about one
-    # in 1,800 finds it (docs/ideas.md).
+    # (noise, the curriculum's fixed-address level 2); then many short attempts, as few
+    # attempts find it (docs/ideas.md).
     "swap": {
         "memory_size": 24,
         "machine": {"registers": 2, "repeat": 2},
