@@ -9,6 +9,8 @@ P4="--set machine.repeat=2 --set machine.registers=2 --set horizon.scale=0 --set
 # The same with swap-repeat2's horizon, T = 3 (docs/programs.md).
 P3="--set machine.repeat=2 --set machine.registers=2 --set horizon.scale=0 --set horizon.offset=3 --set horizon.minimum=1"
 MIN="--set machine.modules=read,zero,one,write"
+# The cheaper attempt: Swap's defaults (P3, no gradient noise, no curriculum) at width 64 and batch 8.
+FIX="$P3 --set noise.eta=0 --set curriculum.enabled=false --set machine.width=64 --set batch_size=8"
 S16="--seeds 0-15"
 declare -A battery=(
   [b1-base]="$S16 --steps 1500 $P4"
@@ -45,6 +47,28 @@ declare -A battery=(
   [L8-fix-w64]="--seeds 0-39 --steps 300 $P3 --set noise.eta=0 --set curriculum.enabled=false --set machine.width=64"
   [L9-fix-sharp-start]="--seeds 0-39 --steps 300 $P3 --set noise.eta=0 --set curriculum.enabled=false --t0 0.3 --t1 1"
   [L10-fix-anneal]="--seeds 0-39 --steps 300 $P3 --set noise.eta=0 --set curriculum.enabled=false --t0 3 --t1 1"
+  # The optimiser, which no battery had varied: the learning rate and the batch size.
+  [L11-fix-lr01]="--seeds 0-39 --steps 200 $P3 --set noise.eta=0 --set curriculum.enabled=false --set lr=0.01"
+  [L12-fix-lr001]="--seeds 0-39 --steps 200 $P3 --set noise.eta=0 --set curriculum.enabled=false --set lr=0.001"
+  [L13-fix-b8]="--seeds 0-39 --steps 200 $P3 --set noise.eta=0 --set curriculum.enabled=false --set batch_size=8"
+  # The cheaper attempt (FIX, 200 steps) and ideas on it; K0 and K1 on 80 seeds, the rest on 400.
+  [K0-fix-w64-b8]="--seeds 0-79 --steps 200 $FIX"
+  [K1-fix-w64-b8-keep3]="--seeds 0-79 --steps 200 $FIX --set machine.register_keep_bias=3"
+  [K10-base]="--seeds 100-499 --steps 200 $FIX"
+  [K11-r3]="--seeds 100-499 --steps 200 $FIX --set machine.registers=3"
+  [K12-t4]="--seeds 100-499 --steps 200 $FIX --set horizon.offset=4"
+  [K13-e0]="--seeds 100-499 --steps 200 $FIX --set entropy.weight=0"
+  [K14-linear]="--seeds 100-499 --steps 200 $FIX --set numerics.loss=linear"
+  [K15-keep3]="--seeds 100-499 --steps 200 $FIX --set machine.register_keep_bias=3"
+  [K16-lr01]="--seeds 100-499 --steps 200 $FIX --set lr=0.01"
+  [K19-t4-600]="--seeds 100-499 --steps 600 $FIX --set horizon.offset=4"
+  [K20-t5]="--seeds 100-499 --steps 200 $FIX --set horizon.offset=5"
+  [K21-t4-lr01]="--seeds 100-499 --steps 400 $FIX --set horizon.offset=4 --set lr=0.01"
+  [K22-lr01-more]="--seeds 500-899 --steps 200 $FIX --set lr=0.01"
+  [K23-base-more]="--seeds 500-899 --steps 200 $FIX"
+  # Footnote 7: from step 100, a penalty on the entropy of the selectors, registers and memory.
+  [K24-fn7-01]="--seeds 100-499 --steps 300 $FIX --set entropy.weight=0 --set numerics.state_entropy=true --set entropy.sharpen=0.1 --sharpen-after 100"
+  [K25-fn7-1]="--seeds 100-499 --steps 300 $FIX --set entropy.weight=0 --set numerics.state_entropy=true --set entropy.sharpen=1 --sharpen-after 100"
   # The same fix on the hard tasks, each on its two-pass program's machine (docs/programs.md).
   [H-permutation]="--task permutation --seeds 0-19 --steps 300 --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
   [H-listk]="--task listk --seeds 0-19 --steps 300 --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
