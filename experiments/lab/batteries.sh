@@ -69,6 +69,9 @@ declare -A battery=(
   # Footnote 7: from step 100, a penalty on the entropy of the selectors, registers and memory.
   [K24-fn7-01]="--seeds 100-499 --steps 300 $FIX --set entropy.weight=0 --set numerics.state_entropy=true --set entropy.sharpen=0.1 --sharpen-after 100"
   [K25-fn7-1]="--seeds 100-499 --steps 300 $FIX --set entropy.weight=0 --set numerics.state_entropy=true --set entropy.sharpen=1 --sharpen-after 100"
+  # Sampled hard selections, which the first batteries tried only with noise and the curriculum.
+  [K17-straight-through]="--seeds 100-499 --steps 200 $FIX --set numerics.gumbel=1 --set numerics.straight_through=true"
+  [K18-hard-addresses]="--seeds 100-499 --steps 200 $FIX --set numerics.hard_addresses=true"
   # The same fix on the hard tasks, each on its two-pass program's machine (docs/programs.md).
   [H-permutation]="--task permutation --seeds 0-19 --steps 300 --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
   [H-listk]="--task listk --seeds 0-19 --steps 300 --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
