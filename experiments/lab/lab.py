@@ -112,7 +112,6 @@ def main() -> None:
     started = time.perf_counter()
     ent = cfg.entropy
     history = []
-    error_sum = np.zeros(K)
     for t in range(1, args.steps + 1):
         batches, horizons, weights = [], [], []
         for k in range(K):
