@@ -29,9 +29,12 @@ def example(seed: int, size: int = SIZE) -> tuple[jax.Array, jax.Array, jax.Arra
     return memory, target, mask
 
 
-def reference_run(model: machine.NRAM, memory: np.ndarray, steps: int) -> dict:
+def reference_run(
+    model: machine.NRAM, memory: np.ndarray, steps: int, round_inputs: bool = False
+) -> dict:
     """Eq. 1-3 written out in float64 numpy, one module at a time, from the controller's
-    logits: an independent implementation of the machine's step."""
+    logits: an independent implementation of the machine's step. `round_inputs`: the
+    controller sees round(P(r_i = 0))."""
     size, registers = len(memory), model.config.registers
     layout = model.layout
     softmax = lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum()
@@ -41,7 +44,8 @@ def reference_run(model: machine.NRAM, memory: np.ndarray, steps: int) -> dict:
     state = model.controller.initial_state()
     remaining, halting, memories = 1.0, [], []
     for t in range(steps):
-        logits, state = model.controller(jnp.asarray(regs[:, 0], jnp.float32), state)
+        inputs = np.round(regs[:, 0]) if round_inputs else regs[:, 0]
+        logits, state = model.controller(jnp.asarray(inputs, jnp.float32), state)
         logits = np.asarray(logits, np.float64)
         outputs = []
         for index, module in enumerate(model.modules):
@@ -100,6 +104,20 @@ def test_run_matches_a_plain_numpy_reference(kind: str) -> None:
         reference["memories"], np.asarray(target)[None, :, None], axis=2
     )[..., 0]
     np.testing.assert_allclose(outcome.target_probs, expected_target_probs, atol=1e-5)
+
+
+def test_rounded_inputs_match_the_reference_and_change_the_run() -> None:
+    model = machine.init(SMALL, jax.random.key(3))
+    memory, target, _ = example(1)
+    run = partial(machine.run, model, memory, target, jnp.array(STEPS), timesteps=STEPS)
+    rounded = run(numerics=Numerics(renormalise=False, round_inputs=True))
+    reference = reference_run(model, np.asarray(memory), STEPS, round_inputs=True)
+    np.testing.assert_allclose(rounded.halting, reference["halting"], atol=1e-5)
+    expected = np.take_along_axis(reference["memories"], np.asarray(target)[None, :, None], 2)
+    np.testing.assert_allclose(rounded.target_probs, expected[..., 0], atol=1e-5)
+    # The registers are soft after the first step, so the soft inputs give another run.
+    soft = run(numerics=Numerics(renormalise=False))
+    assert not np.allclose(soft.target_probs, rounded.target_probs, atol=1e-4)
 
 
 def test_distributions_stay_distributions_and_halting_sums_to_one() -> None:

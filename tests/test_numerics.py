@@ -6,7 +6,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nram.numerics import clip_gradient, entropy, renormalise, safe_log, tidy
+from nram.numerics import (
+    clip_gradient,
+    entropy,
+    renormalise,
+    round_straight_through,
+    safe_log,
+    tidy,
+)
 
 
 def test_clip_gradient_is_identity_forward_and_bounds_a_huge_gradient() -> None:
@@ -32,6 +39,14 @@ def test_tidy_renormalises_forward_and_clips_backward() -> None:
     gradient = jax.grad(lambda v: jnp.sum(tidy(v, True, 10.0) * upstream))(x)
     np.testing.assert_allclose(gradient, jnp.clip(upstream, -10.0, 10.0))
     assert tidy(x, False, None) is x  # both off: not even an op
+
+
+def test_round_straight_through_rounds_forward_and_passes_the_gradient() -> None:
+    x = jnp.array([0.07, 0.93, 0.5001, 0.0, 1.0])
+    np.testing.assert_array_equal(round_straight_through(x), [0.0, 1.0, 1.0, 0.0, 1.0])
+    upstream = jnp.array([2.0, -3.0, 0.5, 1.0, -1.0])
+    gradient = jax.grad(lambda v: jnp.sum(round_straight_through(v) * upstream))(x)
+    np.testing.assert_allclose(gradient, upstream)
 
 
 def test_safe_log_is_finite_at_zero_and_exact_above_eps() -> None:

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from conftest import TINY, tiny_config
 
-from nram import checkpoint, config, errors, train
+from nram import checkpoint, config, errors, evaluate, train
 from nram.rundir import RunDirectory
 
 
@@ -172,6 +172,49 @@ def test_the_entropy_bonus_decays_and_turns_into_a_penalty_once_the_top_is_right
     )
     off.curriculum.level, off.recent_errors = off.curriculum.max_difficulty, [0.0]
     assert off.entropy_weight() == settings.weight
+
+
+def test_an_attempt_right_fuzzily_hardens_its_inputs_until_it_restarts(
+    trained_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hardening = config.resolve("access", assignments=[*TINY, "numerics.harden_inputs=true"])
+    trainer = train.Trainer(hardening, tmp_path)
+    assert trainer.hard_settings.numerics.round_inputs
+    assert not trainer.settings.numerics.round_inputs
+    trainer.curriculum.level = trainer.curriculum.max_difficulty
+    trainer.recent_errors = [0.0]
+    assert not trainer.harden_due()  # a random model is not right on fresh examples
+    right, _ = train.load_model(trained_run)  # the short run's model is
+    trainer.model = right
+    assert evaluate.fuzzily_right(right, hardening, np.random.default_rng(0), 8)
+    assert trainer.harden_due()
+    trainer.recent_errors = [0.5]  # wrong lately: not asked
+    assert not trainer.harden_due()
+    trainer.recent_errors = [0.0]
+    trainer.curriculum.level -= 1  # below the top level
+    assert not trainer.harden_due()
+    trainer.curriculum.level += 1
+    trainer.progress.step = 40
+    trainer.harden()
+    assert trainer.progress.hardened and trainer.progress.last_rise == 40  # counted as progress
+    assert not trainer.harden_due()
+    seen = []  # the settings each step is compiled for
+    real_step = train.train_step
+    monkeypatch.setattr(
+        train, "train_step", lambda *a: seen.append(a[-1].numerics.round_inputs) or real_step(*a)
+    )
+    trainer.step()
+    assert seen == [True]
+    trainer.save("latest")  # the flag is part of the state a resumed run continues from
+    resumed = train.Trainer(hardening, tmp_path)
+    resumed.restore()
+    assert resumed.progress.hardened
+    trainer.restart()
+    assert not trainer.progress.hardened
+    off = train.Trainer(tiny_config(steps=10), tmp_path / "off")
+    off.model, off.recent_errors = right, [0.0]
+    off.curriculum.level = off.curriculum.max_difficulty
+    assert not off.harden_due()
 
 
 # A curriculum that never promotes (error < 0 is impossible): every attempt gets stuck.

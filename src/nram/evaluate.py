@@ -198,6 +198,24 @@ def solved(
     return worst == 0.0, worst
 
 
+def fuzzily_right(
+    model: NRAM, config: TrainConfig, rng: np.random.Generator, examples: int
+) -> bool:
+    """Error 0 at every training difficulty with the fuzzy machine, in the training memory:
+    the first part of `solved` (`numerics.harden_inputs` asks it when the rest fails)."""
+    difficulties, memory_size = solved_checks(config)[0]
+    results = measure(
+        model,
+        config,
+        difficulties,
+        examples=examples,
+        discrete=False,
+        rng=rng,
+        memory_size=memory_size,
+    )
+    return all(result.error == 0.0 for result in results)
+
+
 def describe_solved_checks(config: TrainConfig) -> str:
     """The difficulties `solved` checks, e.g. "1..15, 30, 60, 105"."""
     return format_difficulties([n for group, _ in solved_checks(config) for n in group])

@@ -32,7 +32,7 @@ from nram import controller as controllers
 from nram import modules as registry
 from nram.errors import ConfigError, TaskError
 from nram.modules import PAPER_MODULES, Module
-from nram.numerics import clip_gradient, entropy, materialise, tidy
+from nram.numerics import clip_gradient, entropy, materialise, round_straight_through, tidy
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,9 @@ class Numerics:
     activation_clip: float | None = 10.0  # C1: clip d(loss)/d(activation) to [-C1, C1]
     renormalise: bool = True  # rescale distributions to sum 1 (identity backward)
     entropy_eps: float = 1e-12
+    # The controller sees round(P(r_i = 0)), as the discretised one does; the gradient passes
+    # straight through the rounding (`numerics.harden_inputs`, docs/configuration.md).
+    round_inputs: bool = False
 
 
 @dataclass(frozen=True)
@@ -363,7 +366,10 @@ def run(
 
     def step(carry, time):
         registers, memory, state, remaining, readout_memory, read_out = carry
-        logits, state = model.controller(registers[:, 0], state)
+        zero_probs = registers[:, 0]
+        if numerics.round_inputs:
+            zero_probs = round_straight_through(zero_probs)
+        logits, state = model.controller(zero_probs, state)
         if numerics.activation_clip is not None:  # the controller's outputs are activations too
             logits = clip_gradient(logits, numerics.activation_clip)
         start_memory, start_registers = memory, registers

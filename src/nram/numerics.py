@@ -6,6 +6,7 @@
   identity, so it corrects round-off without changing what the optimiser sees.
 * `tidy`: both of the above in one primitive, as the machine applies them.
 * `safe_log`: log(max(x, eps)), the only log the project uses on probabilities.
+* `round_straight_through`: round forward, identity backward (ours: `numerics.harden_inputs`).
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ def materialise(vector: Array) -> Array:
     """
     size = vector.shape[-1]
     return jnp.zeros_like(vector).at[..., jnp.arange(size)].add(vector)
+
+
+def round_straight_through(x: Array) -> Array:
+    """round(x) forward; backward, the gradient passes as if this were the identity."""
+    return x + jax.lax.stop_gradient(jnp.round(x) - x)
 
 
 def safe_log(x: Array, eps: float) -> Array:

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -193,6 +193,7 @@ class Progress:
     last_rise: int = 0  # step of the last curriculum promotion (or restart)
     attempt: int = 0  # restarts so far (`restart_after`)
     attempt_start: int = 0  # step at which the current attempt began
+    hardened: bool = False  # the attempt's controller sees rounded inputs (`harden_inputs`)
     skipped: int = 0  # non-finite steps skipped
     sums: dict[str, float] = field(default_factory=dict)  # metrics accumulated since last log
     count: int = 0
@@ -267,6 +268,10 @@ class Trainer:
         self.run = RunDirectory(run_dir)
         self.task = tasks.get(config.task)
         self.settings = StepSettings.of(config)
+        self.hard_settings = replace(
+            self.settings,
+            numerics=replace(self.settings.numerics, round_inputs=True),
+        )
         self.data_rng = random_stream(config.seed, Stream.DATA)
         self.progress = Progress()
         self.last_entropy_weight = 0.0  # the weight the latest step used, for the log
@@ -293,7 +298,25 @@ class Trainer:
     def restart(self) -> None:
         self.progress.attempt += 1
         self.progress.attempt_start = self.progress.last_rise = self.progress.step
+        self.progress.hardened = False
         self.start_attempt()
+
+    def harden_due(self) -> bool:
+        """`numerics.harden_inputs`, the controller still sees soft inputs, and the attempt is
+        exact fuzzily at every training difficulty (fresh examples; asked when the solved
+        check fails)."""
+        if not self.config.numerics.harden_inputs or self.progress.hardened:
+            return False
+        if not (self.at_top and self.recent_error == 0.0):
+            return False
+        rng = random_stream(self.config.seed, Stream.SOLVED_CHECK, self.progress.step)
+        return evaluate.fuzzily_right(self.model, self.config, rng, self.config.evaluation.examples)
+
+    def harden(self) -> None:
+        """From now on the controller sees rounded inputs; counted as progress, so the attempt
+        has `restart_after` steps to become right with them."""
+        self.progress.hardened = True
+        self.progress.last_rise = self.progress.step
 
     # checkpoints
 
@@ -383,7 +406,7 @@ class Trainer:
             self.opt_state,
             step_batch,
             jnp.asarray(self.last_entropy_weight, jnp.float32),
-            self.settings,
+            self.hard_settings if self.progress.hardened else self.settings,
         )
         metrics = jax.device_get(metrics)
         self.progress.step += 1
@@ -516,6 +539,12 @@ def train(
                 status.doing(f"checking solved at n = {evaluate.describe_solved_checks(config)}")
                 solved, worst = trainer.check_solved()
                 status.checked(step, solved, worst)
+                # Right fuzzily, not discretised: the controller sees rounded inputs from now on.
+                if not solved and trainer.harden_due():
+                    status.message(
+                        f"step {step}: right fuzzily; the controller now sees rounded inputs"
+                    )
+                    trainer.harden()
 
             # Stop, or restart an attempt that has made no progress for `restart_after` steps.
             reason = stop_reason(config, trainer.progress, solved=solved, at_top=at_top)
