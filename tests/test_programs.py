@@ -198,8 +198,8 @@ def test_training_can_start_from_a_program() -> None:
     )
     moved = train.initial_model(noisy, jax.random.key(0))
     assert not np.allclose(moved.controller.head.weight, model.controller.head.weight)
-    # Swap's defaults are swap-repeat2's machine; the one-pass program needs another.
-    with pytest.raises(ConfigError, match="needs --set machine.registers=3 --set machine.repeat=1"):
-        config.resolve("swap", assignments=["init.program=swap"])
+    # Swap's defaults are the one-pass program's machine; swap-repeat2 needs another.
+    with pytest.raises(ConfigError, match="needs --set machine.registers=2 --set machine.repeat=2"):
+        config.resolve("swap", assignments=["init.program=swap-repeat2"])
     with pytest.raises(ConfigError, match="solves copy, not swap"):
         config.resolve("swap", assignments=["init.program=copy"])
