@@ -12,6 +12,8 @@ MIN="--set machine.modules=read,zero,one,write"
 # Swap's defaults: P3 without gradient noise or curriculum; the cheaper attempt: at width 64, batch 8.
 SWAP="$P3 --set noise.eta=0 --set curriculum.enabled=false"
 CHEAP="$SWAP --set machine.width=64 --set batch_size=8"
+# The one-pass program's machine (3 registers, T = 5) at the cheaper attempt's size.
+ONE="$CHEAP --set machine.repeat=1 --set machine.registers=3 --set horizon.offset=5"
 S16="--seeds 0-15"
 declare -A battery=(
   [b1-base]="$S16 --steps 1500 $P4"
@@ -73,6 +75,27 @@ declare -A battery=(
   # Sampled hard selections, which the first batteries tried only with noise and the curriculum.
   [K17-straight-through]="--seeds 100-499 --steps 200 $CHEAP --set numerics.gumbel=1 --set numerics.straight_through=true"
   [K18-hard-addresses]="--seeds 100-499 --steps 200 $CHEAP --set numerics.hard_addresses=true"
+  # Round 4: the controller (an LSTM; the step's index as an input), the data, the loss, the machine.
+  [K26-lstm]="--seeds 100-499 --steps 200 $CHEAP --set machine.controller=lstm"
+  [K27-step3]="--seeds 100-499 --steps 200 $CHEAP --set machine.step_inputs=3"
+  [K28-qfirst]="--seeds 100-499 --steps 300 $CHEAP --score-q-until 100"
+  [D1-data319]="--seeds 100-299 --steps 200 $CHEAP --data-seed 319"
+  [D2-init319]="--seeds 100-299 --steps 200 $CHEAP --init-seed 319"
+  [K30-small]="--seeds 100-499 --steps 200 $CHEAP --set memory_size=8 --set max_difficulty=5"
+  [K31-onepass-r3-t5]="--seeds 100-499 --steps 200 $ONE"
+  [K32-presence]="--seeds 100-499 --steps 200 $CHEAP --set numerics.loss=presence1"
+  [K33-t5-presence]="--seeds 100-499 --steps 200 $CHEAP --set horizon.offset=5 --set numerics.loss=presence1"
+  [K34-onepass-600]="--seeds 100-499 --steps 600 $ONE"
+  [K37-onepass-1500]="--seeds 100-499 --steps 1500 $ONE"
+  # Right fuzzily, wrong discretised: three such seeds again, with what follows varied.
+  [K34b-diag]="--seeds 148,219,232 --steps 600 $ONE"
+  [K34h-trace]="--seeds 148,219,232 --steps 700 $ONE --trace"
+  [K34c-sharpen01]="--seeds 148,219,232 --steps 1200 $ONE --set entropy.sharpen=0.1"
+  [K34f-late-fn7-01]="--seeds 148,219,232 --steps 1200 $ONE --set entropy.sharpen=0.1 --set numerics.late_state_entropy=true"
+  [K34g-late-fn7-1]="--seeds 148,219,232 --steps 1200 $ONE --set entropy.sharpen=1 --set numerics.late_state_entropy=true"
+  [K34i-harden700]="--seeds 148,219,232 --steps 1200 $ONE --harden-after 700"
+  [K38-onepass-hard-inputs]="--seeds 100-299 --steps 600 $ONE --set numerics.hard_inputs=true"
+  [K39-onepass-rounding1]="--seeds 100-299 --steps 800 $ONE --set numerics.input_rounding=1"
   # The same fix on the hard tasks, each on its two-pass program's machine (docs/programs.md).
   [H-permutation]="--task permutation --seeds 0-19 --steps 300 --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
   [H-listk]="--task listk --seeds 0-19 --steps 300 --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
