@@ -165,7 +165,7 @@ PER_TASK: dict[str, dict[str, Any]] = {
         "curriculum": {"enabled": False},
         "numerics": {"harden_inputs": True},
         "restart_after": 600,
-        "steps": 400_000,
+        "steps": 1_000_000,
     },
     # One READ per step, so T must cover the reads an algorithm needs; every default is that
     # count + 1, as n + 2 is for Copy (p, then n elements).
