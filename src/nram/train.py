@@ -539,7 +539,7 @@ def train(
                 status.doing(f"checking solved at n = {evaluate.describe_solved_checks(config)}")
                 solved, worst = trainer.check_solved()
                 status.checked(step, solved, worst)
-                # Right fuzzily, not discretised: the controller sees rounded inputs from now on.
+                # Right fuzzily at the training sizes, yet not solved: rounded inputs from now on.
                 if not solved and trainer.harden_due():
                     status.message(
                         f"step {step}: right fuzzily; the controller now sees rounded inputs"
