@@ -71,9 +71,10 @@ class NumericsSettings:
     renormalise: bool = True
     log_eps: float = 1e-6  # every log is log(max(x, log_eps))
     loss: str = "expected"  # "expected" (the paper's) or "footnote"
-    # Ours, not the paper's: once an attempt is right fuzzily at the top level, its controller
-    # sees round(P(r_i = 0)) for the rest of the attempt, as the discretised controller does,
-    # and the attempt gets `restart_after` more steps. A fuzzy program can be exact while
+    # Ours, not the paper's: once a solved check fails while the attempt is exact fuzzily at
+    # every training difficulty, its controller sees round(P(r_i = 0)) for the rest of the
+    # attempt, as the discretised controller does, and the attempt gets `restart_after` more
+    # steps. A fuzzy program can be exact while
     # relying on a soft input (P = 0.07 where the discretised machine gives 0): docs/ideas.md.
     harden_inputs: bool = False
 
