@@ -15,6 +15,12 @@ CHEAP="$SWAP --set machine.width=64 --set batch_size=8"
 # The one-pass program's machine (3 registers, T = 5) at the cheaper attempt's size.
 ONE="$CHEAP --set machine.repeat=1 --set machine.registers=3 --set horizon.offset=5"
 S16="--seeds 0-15"
+PROGRAMS=${PROGRAMS:-$here/../../src/nram/programs}
+# The hard tasks on their one-pass programs' machines (docs/programs.md), with Swap's fix
+# (no noise, no curriculum) at the cheaper attempt's size; *-cur keeps the curriculum.
+HARD="--seeds 0-19 --steps 1500 --set noise.eta=0 --set curriculum.enabled=false --set machine.width=64 --set batch_size=8"
+LISTK1="--task listk --set machine.registers=3 --set machine.repeat=1 --set horizon.scale=1 --set horizon.offset=2 --set horizon.minimum=1 --set memory_size=24"
+PERM1="--task permutation --set machine.registers=3 --set machine.repeat=1 --set horizon.scale=2 --set horizon.offset=1 --set horizon.minimum=1 --set memory_size=14"
 declare -A battery=(
   [b1-base]="$S16 --steps 1500 $P4"
   [b1-linear]="$S16 --steps 1500 $P4 --set numerics.loss=linear"
@@ -102,6 +108,35 @@ declare -A battery=(
   [H-walkbst]="--task walkbst --seeds 0-19 --steps 300 --set machine.registers=3 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=2 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
   [H-listsearch]="--task listsearch --seeds 0-19 --steps 300 --set machine.registers=3 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=2 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
   [H-merge]="--task merge --seeds 0-19 --steps 300 --set machine.registers=4 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=2 --set horizon.minimum=1 --set noise.eta=0 --set curriculum.enabled=false"
+  [H1-listk-one]="$HARD $LISTK1"
+  [H1-permutation-one]="$HARD $PERM1"
+  [H2-listk-one-cur]="$HARD $LISTK1 --set curriculum.enabled=true"
+  [H2-permutation-one-cur]="$HARD $PERM1 --set curriculum.enabled=true"
+  # The smallest scale: training only up to n = 2 or 3 (the solved check still asks for 2x-7x).
+  [H3-listk-n2]="$HARD $LISTK1 --set max_difficulty=2"
+  [H3-listk-n3]="$HARD $LISTK1 --set max_difficulty=3"
+  [H3-permutation-n2]="$HARD $PERM1 --set max_difficulty=2"
+  [H3-permutation-n3]="$HARD $PERM1 --set max_difficulty=3"
+  # Each hard task with its defaults (merge's R = 6 postdates the lab's base commit), and the
+  # paper's gradient noise, eta = 0.3.
+  [HD-permutation]="--task permutation --seeds 0-19 --steps 2000"
+  [HD-listk]="--task listk --seeds 0-19 --steps 2000"
+  [HD-listsearch]="--task listsearch --seeds 0-19 --steps 2000"
+  [HD-merge]="--task merge --seeds 0-19 --steps 2000 --set machine.registers=6"
+  [HD-walkbst]="--task walkbst --seeds 0-19 --steps 2000"
+  [HN-permutation-n03]="--task permutation --seeds 0-19 --steps 2000 --set noise.eta=0.3"
+  [HN-listk-n03]="--task listk --seeds 0-19 --steps 2000 --set noise.eta=0.3"
+  # Long attempts (20,000 steps) at the cheaper size, with the curriculum and the paper's noise.
+  [HL-listk-cur-n03]="--seeds 0-19 --steps 20000 $LISTK1 --set noise.eta=0.3 --set machine.width=64 --set batch_size=8"
+  [HL-permutation-cur-n03]="--seeds 0-19 --steps 20000 $PERM1 --set noise.eta=0.3 --set machine.width=64 --set batch_size=8"
+  # Swap's recipe is many short attempts: 400 of them for permutation, whose program, like
+  # Swap's, never branches on the data (its two circuits alternate by r3 = 0).
+  [HW-permutation-400]="--seeds 100-499 --steps 1500 --set noise.eta=0 --set curriculum.enabled=false --set machine.width=64 --set batch_size=8 $PERM1"
+  # Is the one-pass program kept from a small margin under Swap's fix (no noise, no curriculum)?
+  [HS-listk-m1]="--seeds 0-7 --steps 600 $LISTK1 --set noise.eta=0 --set curriculum.enabled=false --program $PROGRAMS/listk.nram --margin 1"
+  [HS-listk-m03]="--seeds 0-7 --steps 600 $LISTK1 --set noise.eta=0 --set curriculum.enabled=false --program $PROGRAMS/listk.nram --margin 0.3"
+  [HS-permutation-m1]="--seeds 0-7 --steps 600 $PERM1 --set noise.eta=0 --set curriculum.enabled=false --program $PROGRAMS/permutation.nram --margin 1"
+  [HS-permutation-m03]="--seeds 0-7 --steps 600 $PERM1 --set noise.eta=0 --set curriculum.enabled=false --program $PROGRAMS/permutation.nram --margin 0.3"
 )
 for name in "$@"; do
   [ -n "${battery[$name]:-}" ] || { echo "unknown battery $name; known: ${!battery[*]}" >&2; exit 2; }
