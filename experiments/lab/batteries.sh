@@ -137,6 +137,67 @@ declare -A battery=(
   [HS-listk-m03]="--seeds 0-7 --steps 600 $LISTK1 --set noise.eta=0 --set curriculum.enabled=false --program $PROGRAMS/listk.nram --margin 0.3"
   [HS-permutation-m1]="--seeds 0-7 --steps 600 $PERM1 --set noise.eta=0 --set curriculum.enabled=false --program $PROGRAMS/permutation.nram --margin 1"
   [HS-permutation-m03]="--seeds 0-7 --steps 600 $PERM1 --set noise.eta=0 --set curriculum.enabled=false --program $PROGRAMS/permutation.nram --margin 0.3"
+  # A grid at the smallest scale (H3: trained up to n = 2), one knob at a time, 20 seeds.
+  [G-listk-b32]="$HARD $LISTK1 --set max_difficulty=2 --set batch_size=32"
+  [G-listk-w256]="$HARD $LISTK1 --set max_difficulty=2 --set machine.width=256"
+  [G-listk-lr01]="$HARD $LISTK1 --set max_difficulty=2 --set lr=0.01"
+  [G-listk-lr001]="$HARD $LISTK1 --set max_difficulty=2 --set lr=0.001"
+  [G-listk-e0]="$HARD $LISTK1 --set max_difficulty=2 --set entropy.weight=0"
+  [G-listk-r5]="$HARD $LISTK1 --set max_difficulty=2 --set machine.registers=5"
+  [G-listk-steps]="$HARD $LISTK1 --set max_difficulty=2 --set machine.step_inputs=6"
+  [G-listk-lstm]="$HARD $LISTK1 --set max_difficulty=2 --set machine.controller=lstm"
+  [G-listk-min]="$HARD $LISTK1 --set max_difficulty=2 --set machine.modules=read,one,two,inc,dec,write"
+  [G-listk-nohalt]="$HARD $LISTK1 --set max_difficulty=2 --set machine.learn_halting=false"
+  [G-listk-anneal]="$HARD $LISTK1 --set max_difficulty=2 --t0 3 --t1 1"
+  [G-listk-footnote]="$HARD $LISTK1 --set max_difficulty=2 --set numerics.loss=footnote"
+  [G-listk-long]="$HARD $LISTK1 --set max_difficulty=2 --steps 5000"
+  [G-permutation-b32]="$HARD $PERM1 --set max_difficulty=2 --set batch_size=32"
+  [G-permutation-w256]="$HARD $PERM1 --set max_difficulty=2 --set machine.width=256"
+  [G-permutation-lr01]="$HARD $PERM1 --set max_difficulty=2 --set lr=0.01"
+  [G-permutation-lr001]="$HARD $PERM1 --set max_difficulty=2 --set lr=0.001"
+  [G-permutation-e0]="$HARD $PERM1 --set max_difficulty=2 --set entropy.weight=0"
+  [G-permutation-r5]="$HARD $PERM1 --set max_difficulty=2 --set machine.registers=5"
+  [G-permutation-steps]="$HARD $PERM1 --set max_difficulty=2 --set machine.step_inputs=6"
+  [G-permutation-lstm]="$HARD $PERM1 --set max_difficulty=2 --set machine.controller=lstm"
+  [G-permutation-min]="$HARD $PERM1 --set max_difficulty=2 --set machine.modules=read,zero,one,inc,add,write"
+  [G-permutation-nohalt]="$HARD $PERM1 --set max_difficulty=2 --set machine.learn_halting=false"
+  [G-permutation-anneal]="$HARD $PERM1 --set max_difficulty=2 --t0 3 --t1 1"
+  [G-permutation-footnote]="$HARD $PERM1 --set max_difficulty=2 --set numerics.loss=footnote"
+  [G-permutation-long]="$HARD $PERM1 --set max_difficulty=2 --steps 5000"
+  # Two registers, the sequence twice per step (the repeat2 programs' machines): after the
+  # first step the controller sees one register pattern throughout, so a program exact at
+  # n <= 2 must already be the loop.
+  [G2-permutation-n2]="$HARD --task permutation --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set memory_size=14 --set max_difficulty=2"
+  [G2-permutation-n2-e0]="$HARD --task permutation --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set memory_size=14 --set max_difficulty=2 --set entropy.weight=0"
+  [G2-permutation-n3]="$HARD --task permutation --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set memory_size=14 --set max_difficulty=3"
+  [G2-listk-n2]="$HARD --task listk --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set memory_size=24 --set max_difficulty=2"
+  [G2-listk-n2-e0]="$HARD --task listk --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set memory_size=24 --set max_difficulty=2 --set entropy.weight=0"
+  [G2-listk-n3]="$HARD --task listk --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set memory_size=24 --set max_difficulty=3"
+  # The curriculum without its lookahead (level D trains on d <= D only, lab's
+  # curriculum.lookahead=1, no uniform share): how far does a climb of unrolled programs go?
+  [G3-permutation-nolook]="$HARD $PERM1 --steps 3000 --set curriculum.enabled=true --set curriculum.lookahead=1 --set curriculum.uniform_share=0"
+  [G3-permutation-r2-nolook]="$HARD --task permutation --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set memory_size=14 --steps 3000 --set curriculum.enabled=true --set curriculum.lookahead=1 --set curriculum.uniform_share=0"
+  [G3-listk-nolook]="$HARD $LISTK1 --steps 3000 --set curriculum.enabled=true --set curriculum.lookahead=1 --set curriculum.uniform_share=0"
+  [G3-permutation-r2-look]="$HARD --task permutation --set machine.registers=2 --set machine.repeat=2 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set memory_size=14 --steps 3000 --set curriculum.enabled=true"
+  # One register, the sequence three times per step: the controller then tells only "r1 = 0"
+  # from "r1 != 0", so every step after the first runs one circuit, a loop (permutation's
+  # program on it: src/nram/programs/permutation-repeat3.nram).
+  [G5-permutation-r1-n2]="$HARD --task permutation --set machine.registers=1 --set machine.repeat=3 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set memory_size=14 --set max_difficulty=2"
+  [G5-permutation-r1-n3]="$HARD --task permutation --set machine.registers=1 --set machine.repeat=3 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set memory_size=14 --set max_difficulty=3"
+  [G5-permutation-r1]="$HARD --task permutation --set machine.registers=1 --set machine.repeat=3 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set memory_size=14"
+  # Is that loop kept from a small margin (as HS-*)?
+  [G6-permutation-r1-m3]="--seeds 0-7 --steps 600 --task permutation --set machine.registers=1 --set machine.repeat=3 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set memory_size=14 --set noise.eta=0 --set curriculum.enabled=false --program $PROGRAMS/permutation-repeat3.nram --margin 3"
+  [G6-permutation-r1-m1]="--seeds 0-7 --steps 600 --task permutation --set machine.registers=1 --set machine.repeat=3 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set memory_size=14 --set noise.eta=0 --set curriculum.enabled=false --program $PROGRAMS/permutation-repeat3.nram --margin 1"
+  [G6-permutation-r1-m03]="--seeds 0-7 --steps 600 --task permutation --set machine.registers=1 --set machine.repeat=3 --set horizon.scale=1 --set horizon.offset=1 --set horizon.minimum=1 --set memory_size=14 --set noise.eta=0 --set curriculum.enabled=false --program $PROGRAMS/permutation-repeat3.nram --margin 0.3"
+  # The same on each hard task's two-pass program's machine (docs/programs.md); permutation
+  # for longer.
+  [G4-permutation-r2-nolook-long]="$HARD --task permutation --set machine.repeat=2 --set horizon.scale=1 --set horizon.minimum=1 --set machine.registers=2 --set horizon.offset=1 --set memory_size=14 --steps 10000 --set curriculum.enabled=true --set curriculum.lookahead=1 --set curriculum.uniform_share=0"
+  [G3-listk-r2-nolook]="$HARD --task listk --set machine.repeat=2 --set horizon.scale=1 --set horizon.minimum=1 --set machine.registers=2 --set horizon.offset=1 --set memory_size=24 --steps 3000 --set curriculum.enabled=true --set curriculum.lookahead=1 --set curriculum.uniform_share=0"
+  [G3-listsearch-r2-nolook]="$HARD --task listsearch --set machine.repeat=2 --set horizon.scale=1 --set horizon.minimum=1 --set machine.registers=3 --set horizon.offset=2 --steps 3000 --set curriculum.enabled=true --set curriculum.lookahead=1 --set curriculum.uniform_share=0"
+  [G3-walkbst-r2-nolook]="$HARD --task walkbst --set machine.repeat=2 --set horizon.scale=1 --set horizon.minimum=1 --set machine.registers=3 --set horizon.offset=2 --steps 3000 --set curriculum.enabled=true --set curriculum.lookahead=1 --set curriculum.uniform_share=0"
+  [G3-merge-r2-nolook]="$HARD --task merge --set machine.repeat=2 --set horizon.scale=1 --set horizon.minimum=1 --set machine.registers=4 --set horizon.offset=2 --steps 3000 --set curriculum.enabled=true --set curriculum.lookahead=1 --set curriculum.uniform_share=0"
+  [G3-listk-r2-look]="$HARD --task listk --set machine.repeat=2 --set horizon.scale=1 --set horizon.minimum=1 --set machine.registers=2 --set horizon.offset=1 --set memory_size=24 --steps 3000 --set curriculum.enabled=true"
+  [G7-listk-r2-nolook-long]="$HARD --task listk --set machine.repeat=2 --set horizon.scale=1 --set horizon.minimum=1 --set machine.registers=2 --set horizon.offset=1 --set memory_size=24 --steps 8000 --set curriculum.enabled=true --set curriculum.lookahead=1 --set curriculum.uniform_share=0"
 )
 for name in "$@"; do
   [ -n "${battery[$name]:-}" ] || { echo "unknown battery $name; known: ${!battery[*]}" >&2; exit 2; }
