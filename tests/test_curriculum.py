@@ -80,6 +80,18 @@ def test_the_three_components_have_their_shares() -> None:
     assert abs(at_level - expected_at_level) < 0.004
 
 
+def test_without_lookahead_a_level_trains_on_its_own_and_easier_difficulties() -> None:
+    low, high, level = 1, 10, 4
+    config = CurriculumConfig(lookahead=False, uniform_share=0.0)
+    samples = Curriculum(config, low, high, level=level).sample(np.random.default_rng(3), 100_000)
+    assert samples.max() == level
+    # 25% uniform on [1, D], 75% at D.
+    assert abs((samples == level).mean() - (0.75 + 0.25 / level)) < 0.005
+    assert abs((samples == 1).mean() - 0.25 / level) < 0.005
+    with_uniform = Curriculum(CurriculumConfig(lookahead=False), low, high, level=level)
+    assert with_uniform.sample(np.random.default_rng(3), 100_000).max() == high
+
+
 def test_disabled_curriculum_samples_uniformly_and_never_promotes() -> None:
     curriculum = Curriculum(CurriculumConfig(enabled=False), 2, 9)
     samples = curriculum.sample(np.random.default_rng(2), 80_000)

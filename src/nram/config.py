@@ -172,8 +172,21 @@ PER_TASK: dict[str, dict[str, Any]] = {
     # count + 1, as n + 2 is for Copy (p, then n elements).
     # a, then P[i] and A[P[i]] for each i: 2n + 1 reads.
     "permutation": {"memory_size": 14, "horizon": {"scale": 2, "offset": 2}},
-    # head, k, k <= n - 1 hops, the value: n + 2 reads.
-    "listk": {"memory_size": 24, "horizon": {"offset": 3}},
+    # Listk: the two-pass program's machine (2 registers, T(n) = n + 1: docs/programs.md), the
+    # curriculum without its lookahead (level D trains on d <= D), no noise, cheap attempts
+    # long enough to leave level 2 (the first seeds did after 1,700-2,700 steps), and rounded
+    # controller inputs once right fuzzily (docs/ideas.md).
+    "listk": {
+        "memory_size": 24,
+        "batch_size": 8,
+        "machine": {"registers": 2, "repeat": 2, "width": 64},
+        "horizon": {"scale": 1, "offset": 1, "minimum": 1},
+        "noise": {"eta": 0.0},
+        "curriculum": {"lookahead": False, "uniform_share": 0.0},
+        "numerics": {"harden_inputs": True},
+        "restart_after": 3000,
+        "steps": 1_000_000,
+    },
     # head, v, then each node's value and (but the last's) next: 2n + 1 reads.
     "listsearch": {"memory_size": 16, "horizon": {"scale": 2, "offset": 2}},
     # a, b, o, the two heads, then one read per output but the last: n + 4 reads. Six

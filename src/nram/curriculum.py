@@ -8,6 +8,7 @@ difficulty d, with e ~ Geometric(1/2) on {0, 1, 2, ...} drawn afresh for each ex
 * otherwise (65%): d = D+e;
 
 and d is then clipped to [min, max] (so when D+e passes max, the excess lands on max).
+Without the lookahead (``lookahead = False``, ours) e is 0: level D trains on d <= D only.
 
 Promotion: after each batch, ``record`` pools the per-example errors of the examples drawn at
 exactly d = D. When the last ``window`` batches that had such examples have a pooled mean error
@@ -38,6 +39,9 @@ class CurriculumConfig:
     min_gap: int = 20  # at least this many batches between two promotions
     uniform_share: float = 0.10  # uniform over all difficulties
     near_share: float = 0.25  # uniform on [min, D+e]; the rest (65%) is d = D+e
+    # The paper's e ~ Geometric(1/2); False: e = 0, so that a level is not mostly harder
+    # examples than its own (docs/ideas.md: it let listk's two-pass machine climb).
+    lookahead: bool = True
 
     def __post_init__(self) -> None:
         # Each field on its own; that the shares sum to <= 1 is checked once the whole config
@@ -92,7 +96,8 @@ class Curriculum:
         if not self.config.enabled:
             return rng.integers(low, high + 1, size=batch_size).astype(np.int32)
         component = rng.random(batch_size)
-        reach = self.level + rng.geometric(0.5, size=batch_size) - 1  # D + e, e in {0, 1, ...}
+        e = rng.geometric(0.5, size=batch_size) - 1  # e in {0, 1, ...}; drawn either way,
+        reach = self.level + e * self.config.lookahead  # so that a seed keeps its stream
         everywhere = rng.integers(low, high + 1, size=batch_size)
         near = rng.integers(low, reach + 1)
         difficulty = np.where(
