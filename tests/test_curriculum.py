@@ -100,6 +100,10 @@ def test_disabled_curriculum_samples_uniformly_and_never_promotes() -> None:
     for _ in range(100):
         assert not curriculum.record(np.full(8, curriculum.level), np.zeros(8))
     assert curriculum.level == 2
+    # Every example is at the level: the whole range is trained at once.
+    assert curriculum.at_level(samples[:50]).all()
+    enabled = Curriculum(CurriculumConfig(), 2, 9, level=3)
+    np.testing.assert_array_equal(enabled.at_level(np.array([2, 3, 4, 3])), [0, 1, 0, 1])
 
 
 def feed(curriculum: Curriculum, batches: int, error: float = 0.0) -> list[int]:

@@ -174,6 +174,23 @@ def test_the_entropy_bonus_decays_and_turns_into_a_penalty_once_the_top_is_right
     assert off.entropy_weight() == settings.weight
 
 
+def test_without_the_curriculum_the_recent_error_is_the_whole_batchs(tmp_path: Path) -> None:
+    # It once pooled only the examples at the easiest difficulty (the level a disabled
+    # curriculum sits at), so an attempt right at n = 1 alone switched the entropy to a penalty.
+    uniform = config.resolve("access", assignments=[*TINY, "curriculum.enabled=false"])
+    trainer = train.Trainer(uniform, tmp_path)
+    sampled = []
+    real_sample = trainer.sample
+    trainer.sample = lambda: sampled.append(real_sample()) or sampled[-1]  # type: ignore[method-assign]
+    for _ in range(4):
+        metrics = trainer.step()
+    batch, _ = sampled[-1]
+    assert len(set(batch.difficulty.tolist())) > 1  # several difficulties in one batch
+    whole_batch = (metrics.wrong / np.maximum(batch.mask.sum(axis=1), 1)).mean()
+    assert len(trainer.recent_errors) == 4
+    assert trainer.recent_errors[-1] == pytest.approx(float(whole_batch))
+
+
 def test_an_attempt_right_fuzzily_hardens_its_inputs_until_it_restarts(
     trained_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,7 +17,8 @@ below ``threshold``, and at least ``min_gap`` batches have passed since the prev
 D never passes max. A batch with no example at d = D adds nothing to the window, but it does
 count towards the gap, which is measured in training batches.
 
-Disabled, every difficulty is uniform over [min, max] and the level never moves.
+Disabled, every difficulty is uniform over [min, max], the level never moves, and every
+example counts as one at the level (``at_level``): the whole range is trained at once.
 """
 
 from __future__ import annotations
@@ -90,6 +91,19 @@ class Curriculum:
     def at_max(self) -> bool:
         return self.level >= self.max_difficulty
 
+    def at_level(self, difficulties: np.ndarray) -> np.ndarray:
+        """bool mask of the examples drawn at d = D; disabled, all of them.
+
+        >>> Curriculum(CurriculumConfig(), 1, 5).at_level(np.array([1, 2, 1])).tolist()
+        [True, False, True]
+        >>> Curriculum(CurriculumConfig(enabled=False), 1, 5).at_level(np.array([1, 2])).tolist()
+        [True, True]
+        """
+        difficulties = np.asarray(difficulties)
+        if not self.config.enabled:
+            return np.ones(difficulties.shape, dtype=bool)
+        return difficulties == self.level
+
     def sample(self, rng: np.random.Generator, batch_size: int) -> np.ndarray:
         """int32 (batch_size,) difficulties, one per example."""
         low, high = self.min_difficulty, self.max_difficulty
@@ -120,7 +134,7 @@ class Curriculum:
         if not self.config.enabled:
             return False
         self.batches_seen += 1
-        at_level = difficulties == self.level
+        at_level = self.at_level(difficulties)
         if not at_level.any():
             return False
         self._window_error_sums.append(float(example_errors[at_level].sum()))

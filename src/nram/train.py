@@ -417,7 +417,7 @@ class Trainer:
         elif self.curriculum.record(batch.difficulty, example_errors):
             self.progress.last_rise = self.progress.step
             self.recent_errors = []
-        at_level = batch.difficulty == self.curriculum.level
+        at_level = self.curriculum.at_level(batch.difficulty)
         if at_level.any():
             recent = self.recent_errors + [float(example_errors[at_level].mean())]
             self.recent_errors = recent[-RECENT_ERRORS:]
