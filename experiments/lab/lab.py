@@ -200,7 +200,8 @@ def main() -> None:
             if curricula[k].record(b.difficulty, errors):
                 recent[k] = []
                 level_steps[k][curricula[k].level] = t
-            at = b.difficulty == curricula[k].level
+            # Without the curriculum every example is at the level (nram's Curriculum.at_level).
+            at = b.difficulty == curricula[k].level if cfg.curriculum.enabled else b.difficulty > 0
             if at.any():
                 recent[k] = (recent[k] + [float(errors[at].mean())])[-10:]
             best_level[k] = max(best_level[k], curricula[k].level)
