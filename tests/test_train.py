@@ -181,7 +181,12 @@ def test_without_the_curriculum_the_recent_error_is_the_whole_batchs(tmp_path: P
     trainer = train.Trainer(uniform, tmp_path)
     sampled = []
     real_sample = trainer.sample
-    trainer.sample = lambda: sampled.append(real_sample()) or sampled[-1]  # type: ignore[method-assign]
+
+    def sample_and_keep() -> tuple:
+        sampled.append(real_sample())
+        return sampled[-1]
+
+    trainer.sample = sample_and_keep  # type: ignore[method-assign]
     for _ in range(4):
         metrics = trainer.step()
     batch, _ = sampled[-1]

@@ -201,7 +201,11 @@ def main() -> None:
                 recent[k] = []
                 level_steps[k][curricula[k].level] = t
             # Without the curriculum every example is at the level (nram's Curriculum.at_level).
-            at = b.difficulty == curricula[k].level if cfg.curriculum.enabled else b.difficulty > 0
+            at = (
+                b.difficulty == curricula[k].level
+                if cfg.curriculum.enabled
+                else np.ones(b.difficulty.shape, dtype=bool)
+            )
             if at.any():
                 recent[k] = (recent[k] + [float(errors[at].mean())])[-10:]
             best_level[k] = max(best_level[k], curricula[k].level)
