@@ -54,7 +54,10 @@ def training_step(
     settings = train.StepSettings.of(config)
     model = machine.init(config.machine, jax.random.key(0))
     examples, weight = batch(size, 32, TIMESTEPS), jnp.asarray(0.03)
-    if hasattr(train, "StepBatch"):
+    if hasattr(train, "side_by_side_step"):  # the step takes the controller's input rounding
+        settings = dataclasses.replace(settings, timesteps=TIMESTEPS)
+        data, static = (train.StepBatch(*examples), weight, jnp.asarray(False)), (settings,)
+    elif hasattr(train, "StepBatch"):
         settings = dataclasses.replace(settings, timesteps=TIMESTEPS)
         data, static = (train.StepBatch(*examples), weight), (settings,)
     else:  # a revision from before the step took a named batch (compare.py)

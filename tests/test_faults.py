@@ -61,7 +61,7 @@ def checkpoint_step(run_dir: Path) -> int | None:
 def final_parameters(run_dir: Path) -> list[np.ndarray]:
     template = train.Trainer(tiny_config(steps=STEPS), run_dir)
     (model, opt_state), _ = checkpoint.load(
-        run_dir / "latest.npz", (template.model, template.opt_state)
+        run_dir / "latest.npz", (template.models, template.opt_states)
     )
     return [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves((model, opt_state))]
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
+from typing import Any
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax import Array
 from jax.test_util import check_grads
 
 from nram import errors, loss, machine, modules
-from nram.machine import MachineConfig, Numerics
+from nram.machine import NRAM, MachineConfig, Numerics, Outcome
 from nram.numerics import tidy
 
 SMALL = MachineConfig(registers=3, width=8, modules=("read", "inc", "add", "lt", "write"))
@@ -89,35 +91,35 @@ def test_run_matches_a_plain_numpy_reference(kind: str) -> None:
     )
     model = machine.init(config, jax.random.key(3))
     memory, target, _ = example(1)
-    outcome = machine.run(
-        model,
-        memory,
-        target,
-        jnp.array(STEPS),
-        timesteps=STEPS,
-        numerics=Numerics(renormalise=False),
-        record=True,
-    )
-    reference = reference_run(model, np.asarray(memory), STEPS)
-    np.testing.assert_allclose(outcome.halting, reference["halting"], atol=1e-5)
-    expected_target_probs = np.take_along_axis(
-        reference["memories"], np.asarray(target)[None, :, None], axis=2
-    )[..., 0]
-    np.testing.assert_allclose(outcome.target_probs, expected_target_probs, atol=1e-5)
+    outcome = run_unnormalised(model, memory, target, record=True)
+    assert_matches_reference(outcome, model, memory, target)
 
 
 def test_rounded_inputs_match_the_reference_and_change_the_run() -> None:
     model = machine.init(SMALL, jax.random.key(3))
     memory, target, _ = example(1)
-    run = partial(machine.run, model, memory, target, jnp.array(STEPS), timesteps=STEPS)
-    rounded = run(numerics=Numerics(renormalise=False, round_inputs=True))
-    reference = reference_run(model, np.asarray(memory), STEPS, round_inputs=True)
-    np.testing.assert_allclose(rounded.halting, reference["halting"], atol=1e-5)
-    expected = np.take_along_axis(reference["memories"], np.asarray(target)[None, :, None], 2)
-    np.testing.assert_allclose(rounded.target_probs, expected[..., 0], atol=1e-5)
+    rounded = run_unnormalised(model, memory, target, round_inputs=jnp.asarray(True))
+    assert_matches_reference(rounded, model, memory, target, round_inputs=True)
     # The registers are soft after the first step, so the soft inputs give another run.
-    soft = run(numerics=Numerics(renormalise=False))
+    soft = run_unnormalised(model, memory, target)
     assert not np.allclose(soft.target_probs, rounded.target_probs, atol=1e-4)
+
+
+def run_unnormalised(model: NRAM, memory: Array, target: Array, **options: Any) -> Outcome:
+    """STEPS steps without renormalisation, as the plain-numpy reference computes them."""
+    numerics = Numerics(renormalise=False)
+    return machine.run(
+        model, memory, target, jnp.array(STEPS), timesteps=STEPS, numerics=numerics, **options
+    )
+
+
+def assert_matches_reference(
+    outcome: Outcome, model: NRAM, memory: Array, target: Array, **options: Any
+) -> None:
+    reference = reference_run(model, np.asarray(memory), STEPS, **options)
+    np.testing.assert_allclose(outcome.halting, reference["halting"], atol=1e-5)
+    expected = np.take_along_axis(reference["memories"], np.asarray(target)[None, :, None], 2)
+    np.testing.assert_allclose(outcome.target_probs, expected[..., 0], atol=1e-5)
 
 
 def test_distributions_stay_distributions_and_halting_sums_to_one() -> None:

@@ -15,7 +15,7 @@ from nram import config as configuration
 from nram import discrete, machine, program, tasks
 from nram.cli import main
 from nram.machine import MachineConfig
-from nram.train import Trainer
+from nram.train import Trainer, stack
 
 
 def make_run(run_dir: Path) -> Path:
@@ -31,8 +31,8 @@ def make_run(run_dir: Path) -> Path:
         ],
     )
     trainer = Trainer(config, run_dir)
-    trainer.model = discrete.mlp_model(paper_table(), config.machine)
-    trainer.save("best")
+    trainer.models = stack([discrete.mlp_model(paper_table(), config.machine)])
+    trainer.save_model("best", 0)
     (run_dir / "config.json").write_text(json.dumps(configuration.as_dict(config)))
     return run_dir
 

@@ -92,7 +92,7 @@ def test_a_damaged_checkpoint_is_refused_clearly(
         broken.write_bytes(b"")
     template = train.Trainer(tiny_config(steps=150), tmp_path)
     with pytest.raises(checkpoint.CheckpointError, match="corrupted or truncated|not an nram"):
-        checkpoint.load(broken, (template.model, template.opt_state))
+        checkpoint.load(broken, (template.models, template.opt_states))
 
 
 def test_a_checkpoint_for_another_model_is_refused(trained_run: Path, tmp_path: Path) -> None:
@@ -100,7 +100,7 @@ def test_a_checkpoint_for_another_model_is_refused(trained_run: Path, tmp_path: 
         config.resolve("access", assignments=[*TINY, "machine.width=8"]), tmp_path
     )
     with pytest.raises(checkpoint.CheckpointError, match="another configuration"):
-        checkpoint.load(trained_run / "latest.npz", (other.model, other.opt_state))
+        checkpoint.load(trained_run / "latest.npz", (other.models, other.opt_states))
 
 
 def test_a_key_of_another_kind_is_refused(tmp_path: Path) -> None:
@@ -118,17 +118,18 @@ def test_a_non_finite_step_is_skipped(tmp_path: Path) -> None:
     trainer = train.Trainer(tiny_config(steps=10), tmp_path)
     poisoned = eqx.tree_at(
         lambda model: model.controller.head.bias,
-        trainer.model,
-        trainer.model.controller.head.bias.at[0].set(jnp.nan),
+        trainer.model(),
+        trainer.model().controller.head.bias.at[0].set(jnp.nan),
     )
     _, batch = trainer.sample()
-    model, opt_state, metrics = train.train_step(
-        poisoned, trainer.opt_state, batch, jnp.asarray(0.03), trainer.settings
+    opt_state = train.pick(trainer.opt_states, 0)
+    model, new_opt_state, metrics = train.train_step(
+        poisoned, opt_state, train.pick(batch, 0), jnp.asarray(0.03), False, trainer.settings
     )
     assert not bool(metrics.finite)
     for new, old in zip(
+        jax.tree_util.tree_leaves(new_opt_state),
         jax.tree_util.tree_leaves(opt_state),
-        jax.tree_util.tree_leaves(trainer.opt_state),
         strict=True,
     ):
         if jnp.issubdtype(new.dtype, jnp.floating):
@@ -144,13 +145,13 @@ def test_load_model_restores_the_trained_parameters(trained_run: Path) -> None:
     trainer = train.Trainer(loaded_config, trained_run)
     trainer.restore()
     for restored, saved in zip(
-        jax.tree_util.tree_leaves(model), jax.tree_util.tree_leaves(trainer.model), strict=True
+        jax.tree_util.tree_leaves(model), jax.tree_util.tree_leaves(trainer.model()), strict=True
     ):
         np.testing.assert_array_equal(restored, saved)
     # The model loads whatever optimiser state was saved after it (an earlier layout, say).
-    checkpoint.save(trained_run / "other.npz", (trainer.model, {"state": jnp.zeros(3)}), {})
+    checkpoint.save(trained_run / "other.npz", (trainer.model(), {"state": jnp.zeros(3)}), {})
     model, _ = train.load_model(trained_run, "other")
-    assert eqx.tree_equal(model, trainer.model)
+    assert eqx.tree_equal(model, trainer.model())
     (trained_run / "other.npz").unlink()
 
 
@@ -159,19 +160,22 @@ def test_the_entropy_bonus_decays_and_turns_into_a_penalty_once_the_top_is_right
 ) -> None:
     trainer = train.Trainer(tiny_config(steps=10), tmp_path)
     settings = trainer.config.entropy
+    attempt = trainer.attempts[0]
     trainer.progress.step = int(settings.half_life)
-    assert trainer.entropy_weight() == pytest.approx(settings.weight / 2)
-    trainer.recent_errors = [0.0]  # right, but below the top level: still the bonus
-    assert trainer.entropy_weight() > 0
-    trainer.curriculum.level = trainer.curriculum.max_difficulty
-    assert trainer.entropy_weight() == -settings.sharpen
-    trainer.recent_errors = [0.5]  # at the top but wrong: the bonus again
-    assert trainer.entropy_weight() == pytest.approx(settings.weight / 2)
+    assert trainer.entropy_weight(attempt) == pytest.approx(settings.weight / 2)
+    attempt.recent_errors = [0.0]  # right, but below the top level: still the bonus
+    assert trainer.entropy_weight(attempt) > 0
+    attempt.curriculum.level = attempt.curriculum.max_difficulty
+    assert trainer.entropy_weight(attempt) == -settings.sharpen
+    attempt.recent_errors = [0.5]  # at the top but wrong: the bonus again
+    assert trainer.entropy_weight(attempt) == pytest.approx(settings.weight / 2)
     off = train.Trainer(
         config.resolve("access", assignments=[*TINY, "entropy.sharpen=0"]), tmp_path
     )
-    off.curriculum.level, off.recent_errors = off.curriculum.max_difficulty, [0.0]
-    assert off.entropy_weight() == settings.weight
+    off_attempt = off.attempts[0]
+    off_attempt.curriculum.level = off_attempt.curriculum.max_difficulty
+    off_attempt.recent_errors = [0.0]
+    assert off.entropy_weight(off_attempt) == settings.weight
 
 
 def test_without_the_curriculum_the_recent_error_is_the_whole_batchs(tmp_path: Path) -> None:
@@ -189,11 +193,11 @@ def test_without_the_curriculum_the_recent_error_is_the_whole_batchs(tmp_path: P
     trainer.sample = sample_and_keep  # type: ignore[method-assign]
     for _ in range(4):
         metrics = trainer.step()
-    batch, _ = sampled[-1]
+    (batch,), _ = sampled[-1]
     assert len(set(batch.difficulty.tolist())) > 1  # several difficulties in one batch
-    whole_batch = (metrics.wrong / np.maximum(batch.mask.sum(axis=1), 1)).mean()
-    assert len(trainer.recent_errors) == 4
-    assert trainer.recent_errors[-1] == pytest.approx(float(whole_batch))
+    whole_batch = (metrics.wrong[0] / np.maximum(batch.mask.sum(axis=1), 1)).mean()
+    assert len(trainer.attempts[0].recent_errors) == 4
+    assert trainer.attempts[0].recent_errors[-1] == pytest.approx(float(whole_batch))
 
 
 def test_an_attempt_right_fuzzily_hardens_its_inputs_until_it_restarts(
@@ -201,42 +205,45 @@ def test_an_attempt_right_fuzzily_hardens_its_inputs_until_it_restarts(
 ) -> None:
     hardening = config.resolve("access", assignments=[*TINY, "numerics.harden_inputs=true"])
     trainer = train.Trainer(hardening, tmp_path)
-    assert trainer.hard_settings.numerics.round_inputs
-    assert not trainer.settings.numerics.round_inputs
-    trainer.curriculum.level = trainer.curriculum.max_difficulty
-    trainer.recent_errors = [0.0]
-    assert not trainer.harden_due()  # a random model is not right on fresh examples
+    attempt = trainer.attempts[0]
+    attempt.curriculum.level = attempt.curriculum.max_difficulty
+    attempt.recent_errors = [0.0]
+    assert not trainer.harden_due(0)  # a random model is not right on fresh examples
     right, _ = train.load_model(trained_run)  # the short run's model is
-    trainer.model = right
+    trainer.models = train.stack([right])
     assert evaluate.fuzzily_right(right, hardening, np.random.default_rng(0), 8)
-    assert trainer.harden_due()
-    trainer.recent_errors = [0.5]  # wrong lately: not asked
-    assert not trainer.harden_due()
-    trainer.recent_errors = [0.0]
-    trainer.curriculum.level -= 1  # below the top level
-    assert not trainer.harden_due()
-    trainer.curriculum.level += 1
+    assert trainer.harden_due(0)
+    attempt.recent_errors = [0.5]  # wrong lately: not asked
+    assert not trainer.harden_due(0)
+    attempt.recent_errors = [0.0]
+    attempt.curriculum.level -= 1  # below the top level
+    assert not trainer.harden_due(0)
+    attempt.curriculum.level += 1
     trainer.progress.step = 40
-    trainer.harden()
-    assert trainer.progress.hardened and trainer.progress.last_rise == 40  # counted as progress
-    assert not trainer.harden_due()
-    seen = []  # the settings each step is compiled for
-    real_step = train.train_step
-    monkeypatch.setattr(
-        train, "train_step", lambda *a: seen.append(a[-1].numerics.round_inputs) or real_step(*a)
-    )
+    trainer.harden(0)
+    assert attempt.hardened and attempt.last_rise == 40  # counted as progress
+    assert not trainer.harden_due(0)
+    seen = []  # the round_inputs flags each step is given
+    real_step = train.side_by_side_step
+
+    def step_and_keep_the_flags(*arguments: object) -> object:
+        seen.append(np.asarray(arguments[4]).tolist())
+        return real_step(*arguments)
+
+    monkeypatch.setattr(train, "side_by_side_step", step_and_keep_the_flags)
     trainer.step()
-    assert seen == [True]
+    assert seen == [[True]]
     trainer.save("latest")  # the flag is part of the state a resumed run continues from
     resumed = train.Trainer(hardening, tmp_path)
     resumed.restore()
-    assert resumed.progress.hardened
-    trainer.restart()
-    assert not trainer.progress.hardened
+    assert resumed.attempts[0].hardened
+    trainer.restart(0)
+    assert not trainer.attempts[0].hardened
     off = train.Trainer(tiny_config(steps=10), tmp_path / "off")
-    off.model, off.recent_errors = right, [0.0]
-    off.curriculum.level = off.curriculum.max_difficulty
-    assert not off.harden_due()
+    off.models = train.stack([right])
+    off.attempts[0].recent_errors = [0.0]
+    off.attempts[0].curriculum.level = off.attempts[0].curriculum.max_difficulty
+    assert not off.harden_due(0)
 
 
 # A curriculum that never promotes (error < 0 is impossible): every attempt gets stuck.
@@ -249,11 +256,12 @@ def test_a_stuck_run_restarts_from_fresh_parameters(tmp_path: Path) -> None:
     attempts = [line["attempt"] for line in metric_lines(tmp_path)]
     assert attempts == [0, 0, 0, 1, 1, 1, 2]
     trainer = train.Trainer(config.resolve("access", assignments=STUCK), tmp_path / "fresh")
-    first = trainer.model.controller.head.weight
-    trainer.restart()
-    second = trainer.model.controller.head.weight
+    first = trainer.model().controller.head.weight
+    trainer.restart(0)
+    second = trainer.model().controller.head.weight
     assert not np.allclose(first, second)
-    assert trainer.progress.attempt == 1 and trainer.progress.last_rise == trainer.progress.step
+    assert trainer.progress.attempt == 1 and trainer.attempts[0].number == 1
+    assert trainer.attempts[0].last_rise == trainer.progress.step
 
 
 def test_a_run_stops_when_its_time_budget_is_spent(tmp_path: Path) -> None:
@@ -290,6 +298,69 @@ def test_resume_across_a_restart_gives_the_same_metrics(tmp_path: Path) -> None:
     resumed = train.train(stuck, tmp_path / "parts", resume=True, progress_bar=False)
     assert resumed.restarts == 2
     assert metric_lines(tmp_path / "parts") == metric_lines(tmp_path / "whole")
+
+
+# Two attempts side by side, stuck like STUCK's: both restart at steps 30 and 60.
+SIDE_BY_SIDE = [*STUCK, "parallel_attempts=2"]
+
+
+def test_attempts_side_by_side_restart_on_their_own_and_resume_exactly(tmp_path: Path) -> None:
+    two = config.resolve("access", assignments=SIDE_BY_SIDE)
+    whole = train.train(two, tmp_path / "whole", progress_bar=False)
+    assert whole.restarts == 4  # attempts 2 and 3 at step 30, 4 and 5 at step 60
+    attempts = [line["attempt"] for line in metric_lines(tmp_path / "whole")]
+    assert attempts == [1, 1, 1, 3, 3, 3, 5]
+
+    train.train(two, tmp_path / "parts", progress_bar=False, on_log=interrupt_at(40))
+    train.train(two, tmp_path / "parts", resume=True, progress_bar=False)
+    assert metric_lines(tmp_path / "parts") == metric_lines(tmp_path / "whole")
+    trainer = train.Trainer(two, tmp_path / "fresh")
+    trainer.restart(1)  # one attempt gives way; the other keeps its parameters
+    assert [attempt.number for attempt in trainer.attempts] == [0, 2]
+    fresh = train.Trainer(two, tmp_path / "fresh2")
+    assert eqx.tree_equal(trainer.model(0), fresh.model(0))
+    assert not eqx.tree_equal(trainer.model(1), fresh.model(1))
+
+
+def test_attempts_side_by_side_each_train_as_they_would_alone(tmp_path: Path) -> None:
+    trainer = train.Trainer(config.resolve("access", assignments=SIDE_BY_SIDE), tmp_path)
+    _, batch = trainer.sample()
+    weights, rounded = jnp.asarray([0.03, 0.01]), jnp.asarray([False, True])
+    models, opt_states, metrics = train.side_by_side_step(
+        trainer.models, trainer.opt_states, batch, weights, rounded, trainer.settings
+    )
+    for k in range(2):
+        alone = train.train_step(
+            trainer.model(k),
+            train.pick(trainer.opt_states, k),
+            train.pick(batch, k),
+            weights[k],
+            rounded[k],
+            trainer.settings,
+        )
+        side_by_side = (train.pick(models, k), train.pick(opt_states, k), train.pick(metrics, k))
+        for got, expected in zip(
+            jax.tree_util.tree_leaves(eqx.filter(side_by_side, eqx.is_inexact_array)),
+            jax.tree_util.tree_leaves(eqx.filter(alone, eqx.is_inexact_array)),
+            strict=True,
+        ):
+            np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_the_attempt_that_solved_is_the_best_model_and_latest_loads_the_leader(
+    tmp_path: Path,
+) -> None:
+    trainer = train.Trainer(config.resolve("access", assignments=SIDE_BY_SIDE), tmp_path)
+    trainer.run.create()
+    trainer.run.write_config(trainer.config)
+    trainer.attempts[1].recent_errors = [0.0]  # the leader: same level, lower error
+    trainer.attempts[0].recent_errors = [0.5]
+    trainer.solved_by = 0
+    trainer.save_final("solved")
+    best, _ = train.load_model(tmp_path, "best")
+    latest, _ = train.load_model(tmp_path, "latest")
+    assert eqx.tree_equal(best, trainer.model(0))
+    assert eqx.tree_equal(latest, trainer.model(1))
 
 
 def test_the_python_api_validates_the_config_too(tmp_path: Path) -> None:

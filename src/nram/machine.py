@@ -67,9 +67,6 @@ class Numerics:
     activation_clip: float | None = 10.0  # C1: clip d(loss)/d(activation) to [-C1, C1]
     renormalise: bool = True  # rescale distributions to sum 1 (identity backward)
     entropy_eps: float = 1e-12
-    # The controller sees round(P(r_i = 0)), as the discretised one does; the gradient passes
-    # straight through the rounding (`numerics.harden_inputs`, docs/configuration.md).
-    round_inputs: bool = False
 
 
 @dataclass(frozen=True)
@@ -343,12 +340,16 @@ def run(
     timesteps: int,
     discrete: bool = False,
     numerics: Numerics = Numerics(),
+    round_inputs: Array | bool = False,
     record: bool = False,
     dtype: jnp.dtype = jnp.float32,
 ) -> Outcome:
     """Run one example for `timesteps` steps; its own horizon (<= timesteps) ends the halting.
 
-    memory, target: int arrays (M,); horizon: int scalar, the example's T.
+    memory, target: int arrays (M,); horizon: int scalar, the example's T. `round_inputs`
+    (ours, `numerics.harden_inputs`): the controller sees round(P(r_i = 0)), as the
+    discretised one does, and the gradient passes straight through the rounding; an array,
+    so that attempts trained side by side can differ in it.
     """
     size = memory.shape[-1]
     check_cells("memory", memory, size)
@@ -367,8 +368,7 @@ def run(
     def step(carry, time):
         registers, memory, state, remaining, readout_memory, read_out = carry
         zero_probs = registers[:, 0]
-        if numerics.round_inputs:
-            zero_probs = round_straight_through(zero_probs)
+        zero_probs = jnp.where(round_inputs, round_straight_through(zero_probs), zero_probs)
         logits, state = model.controller(zero_probs, state)
         if numerics.activation_clip is not None:  # the controller's outputs are activations too
             logits = clip_gradient(logits, numerics.activation_clip)

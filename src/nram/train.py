@@ -10,7 +10,9 @@ optimiser state stay.
 `train` repeats that step, logs, checks whether the model is solved, restarts an attempt
 that is stuck, and checkpoints, until `stop_reason` says why it ends. Solved means error 0 at
 every difficulty up to the maximum, fuzzy and discretised, and at the stretched sizes
-(`evaluate.solved`). The files a run writes: `nram.rundir`.
+(`evaluate.solved`). With `parallel_attempts` = K, K attempts train side by side in one
+vmapped step (`side_by_side_step`), each with its own curriculum and restarts, and the run is
+solved when one of them is. The files a run writes: `nram.rundir`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -36,6 +39,7 @@ from jax import Array
 from nram import checkpoint, evaluate, loss, machine, tasks
 from nram.config import TrainConfig, validate
 from nram.curriculum import Curriculum
+from nram.errors import CheckpointError
 from nram.machine import NRAM
 from nram.rundir import RunDirectory
 from nram.status import StatusLine
@@ -76,6 +80,16 @@ class StepBatch(NamedTuple):
             jnp.asarray(batch.target),
             jnp.asarray(batch.mask),
             jnp.asarray(horizons),
+        )
+
+    @staticmethod
+    def stacked(batches: list[tasks.Batch], horizons: list[np.ndarray]) -> StepBatch:
+        """One batch per attempt trained side by side: every field gains a leading axis."""
+        return StepBatch(
+            jnp.asarray(np.stack([batch.memory for batch in batches])),
+            jnp.asarray(np.stack([batch.target for batch in batches])),
+            jnp.asarray(np.stack([batch.mask for batch in batches])),
+            jnp.asarray(np.stack(horizons)),
         )
 
 
@@ -135,10 +149,15 @@ def make_optimizer(settings: StepSettings, seed: int = 0) -> optax.GradientTrans
 
 
 def objective(
-    model: NRAM, batch: StepBatch, entropy_weight: Array, settings: StepSettings
+    model: NRAM,
+    batch: StepBatch,
+    entropy_weight: Array,
+    round_inputs: Array,
+    settings: StepSettings,
 ) -> tuple[Array, tuple[Array, Array, Array]]:
     """Mean expected NLL - entropy_weight * mean selector entropy, and (nll, entropy, wrong
-    cells). The weight is an argument, not a setting: the trainer's schedule sets it."""
+    cells). The weight and `round_inputs` (`machine.run`) are arguments, not settings: the
+    trainer sets them step by step."""
     outcome = machine.run_batch(
         model,
         batch.memory,
@@ -146,6 +165,7 @@ def objective(
         batch.horizon,
         timesteps=settings.timesteps,
         numerics=settings.numerics,
+        round_inputs=round_inputs,
     )
     nll = jax.vmap(
         lambda o, m: loss.negative_log_likelihood(o, m, kind=settings.loss, eps=settings.log_eps)
@@ -162,11 +182,12 @@ def train_step(
     opt_state: optax.OptState,
     batch: StepBatch,
     entropy_weight: Array,
+    round_inputs: Array,
     settings: StepSettings,
 ) -> tuple[NRAM, optax.OptState, StepMetrics]:
     """One update. `settings` is static: it picks the compiled step."""
     (value, (nll, mean_entropy, wrong)), grads = eqx.filter_value_and_grad(objective, has_aux=True)(
-        model, batch, entropy_weight, settings
+        model, batch, entropy_weight, round_inputs, settings
     )
     grad_norm = optax.tree.norm(grads)
     finite = jnp.isfinite(value) & jnp.isfinite(grad_norm)
@@ -180,23 +201,95 @@ def train_step(
     return new_model, new_opt_state, StepMetrics(value, nll, mean_entropy, wrong, grad_norm, finite)
 
 
+@eqx.filter_jit
+def side_by_side_step(
+    models: NRAM,
+    opt_states: optax.OptState,
+    batch: StepBatch,
+    entropy_weights: Array,
+    round_inputs: Array,
+    settings: StepSettings,
+) -> tuple[NRAM, optax.OptState, StepMetrics]:
+    """`train_step` for K attempts side by side: every argument but `settings`, and every
+    result, has a leading axis of K. One attempt takes the plain step, not vmap's: vmap's
+    batched products round differently, and a run of one attempt stays bit for bit the run it
+    always was."""
+    if batch.memory.shape[0] == 1:
+        first = partial(pick, index=0)
+        result = train_step(
+            first(models),
+            first(opt_states),
+            first(batch),
+            entropy_weights[0],
+            round_inputs[0],
+            settings,
+        )
+        return stack([result])
+    return eqx.filter_vmap(train_step)(
+        models, opt_states, batch, entropy_weights, round_inputs, settings
+    )
+
+
+def pick(tree: Any, index: int) -> Any:
+    """Attempt `index` of a pytree stacked along a leading axis (`stack`)."""
+    return jax.tree_util.tree_map(lambda x: x[index] if eqx.is_array(x) else x, tree)
+
+
+def stack(trees: list[Any]) -> Any:
+    """Pytrees of one structure stacked along a new leading axis, one per attempt; what is
+    not an array (an activation function, say) is the first tree's."""
+    return jax.tree_util.tree_map(
+        lambda *xs: jnp.stack(xs) if eqx.is_array(xs[0]) else xs[0], *trees
+    )
+
+
 # --- host-side state ----------------------------------------------------------------------
 
 
 @dataclass
 class Progress:
-    """Everything besides arrays that a resumed run needs to continue exactly."""
+    """Everything besides arrays and attempts that a resumed run needs to continue exactly."""
 
     step: int = 0
     seconds: float = 0.0  # training wall time, summed over sessions
     best: tuple[int, float] = (0, math.inf)  # (level, recent error) of best.npz
-    last_rise: int = 0  # step of the last curriculum promotion (or restart)
-    attempt: int = 0  # restarts so far (`restart_after`)
-    attempt_start: int = 0  # step at which the current attempt began
-    hardened: bool = False  # the attempt's controller sees rounded inputs (`harden_inputs`)
-    skipped: int = 0  # non-finite steps skipped
+    last_rise: int = 0  # step of the last promotion, restart or hardening of any attempt
+    attempt: int = 0  # the number of the latest attempt begun (attempts are numbered from 0)
+    skipped: int = 0  # non-finite steps skipped (one per attempt whose update was skipped)
     sums: dict[str, float] = field(default_factory=dict)  # metrics accumulated since last log
     count: int = 0
+
+
+@dataclass
+class Attempt:
+    """One attempt in progress: what of it lives on the host (its parameters and optimiser
+    state are one slice of the trainer's stacked arrays)."""
+
+    number: int  # attempt `number` starts from parameters seeded by (seed, number)
+    start: int  # the step it began at
+    last_rise: int  # its last promotion, or its start or hardening
+    curriculum: Curriculum
+    hardened: bool = False  # its controller sees rounded inputs (`harden_inputs`)
+    recent_errors: list[float] = field(default_factory=list)
+
+    @property
+    def recent_error(self) -> float:
+        return float(np.mean(self.recent_errors)) if self.recent_errors else math.inf
+
+    @property
+    def at_top(self) -> bool:
+        return self.curriculum.at_max or not self.curriculum.config.enabled
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {key: value for key, value in self.__dict__.items() if key != "curriculum"}
+        return state | {"curriculum": self.curriculum.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            if key == "curriculum":
+                self.curriculum.load_state_dict(value)
+            else:
+                setattr(self, key, value)
 
 
 @dataclass
@@ -207,16 +300,15 @@ class Result:
     seconds: float
     level: int
     error: float  # worst error of the last solved-check, or recent training error
-    restarts: int = 0  # times the run started afresh (`restart_after`)
+    restarts: int = 0  # times an attempt started afresh (`restart_after`)
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
 
 
-def restart_due(config: TrainConfig, progress: Progress) -> bool:
-    """The attempt has had no promotion or solve for `restart_after` steps (0: never)."""
-    stuck = progress.step - progress.last_rise
-    return bool(config.restart_after) and stuck >= config.restart_after
+def restart_due(config: TrainConfig, last_rise: int, step: int) -> bool:
+    """No promotion or solve since step `last_rise`, for `restart_after` steps (0: never)."""
+    return bool(config.restart_after) and step - last_rise >= config.restart_after
 
 
 def stop_reason(
@@ -230,7 +322,7 @@ def stop_reason(
     stuck = progress.step - progress.last_rise
     # Below the top level with no promotion for `patience` steps, and no restart due.
     if config.patience and stuck >= config.patience and not at_top:
-        if not restart_due(config, progress):
+        if not restart_due(config, progress.last_rise, progress.step):
             return "plateau"
     if config.max_seconds and progress.seconds >= config.max_seconds:
         return "time"
@@ -261,87 +353,126 @@ def initial_model(config: TrainConfig, key: Array) -> NRAM:
 
 
 class Trainer:
-    """One run: model, optimiser, data stream and curriculum, with its run directory."""
+    """One run: `parallel_attempts` attempts (models, optimisers, curricula) stacked, one data
+    stream, and the run directory."""
 
     def __init__(self, config: TrainConfig, run_dir: str | Path):
         self.config = config
         self.run = RunDirectory(run_dir)
         self.task = tasks.get(config.task)
         self.settings = StepSettings.of(config)
-        self.hard_settings = replace(
-            self.settings,
-            numerics=replace(self.settings.numerics, round_inputs=True),
-        )
         self.data_rng = random_stream(config.seed, Stream.DATA)
-        self.progress = Progress()
-        self.last_entropy_weight = 0.0  # the weight the latest step used, for the log
-        self.start_attempt()
+        count = config.parallel_attempts
+        self.progress = Progress(attempt=count - 1)
+        fresh = [self.fresh_parameters(number) for number in range(count)]
+        self.models = stack([model for model, _ in fresh])
+        self.opt_states = stack([opt_state for _, opt_state in fresh])
+        self.attempts = [self.new_attempt(number) for number in range(count)]
+        self.solved_by: int | None = None  # the attempt that passed the solved check
+        self.last_entropy_weights = [0.0] * count  # the weights the latest step used
 
-    def start_attempt(self) -> None:
-        """Fresh parameters, optimiser and curriculum for attempt `progress.attempt`; the data
-        stream and the step count go on. Attempt 0 is seeded by the seed alone."""
-        config, attempt = self.config, self.progress.attempt
+    def fresh_parameters(self, number: int) -> tuple[NRAM, optax.OptState]:
+        """Attempt `number`'s first parameters and optimiser state; attempt 0 is seeded by the
+        seed alone."""
+        config = self.config
         model_key = jax.random.key(config.seed)
         noise_seed = config.seed + 1
-        if attempt:
-            model_key = jax.random.fold_in(model_key, attempt)
-            noise_seed = int(np.random.SeedSequence([config.seed, attempt]).generate_state(1)[0])
-        self.model = initial_model(config, model_key)
-        self.opt_state = make_optimizer(self.settings, seed=noise_seed).init(
-            eqx.filter(self.model, eqx.is_array)
+        if number:
+            model_key = jax.random.fold_in(model_key, number)
+            noise_seed = int(np.random.SeedSequence([config.seed, number]).generate_state(1)[0])
+        model = initial_model(config, model_key)
+        opt_state = make_optimizer(self.settings, seed=noise_seed).init(
+            eqx.filter(model, eqx.is_array)
         )
-        self.curriculum = Curriculum(
-            config.curriculum, self.task.min_difficulty, config.max_difficulty
-        )
-        self.recent_errors: list[float] = []
+        return model, opt_state
 
-    def restart(self) -> None:
+    def new_attempt(self, number: int) -> Attempt:
+        curriculum = Curriculum(
+            self.config.curriculum, self.task.min_difficulty, self.config.max_difficulty
+        )
+        step = self.progress.step
+        return Attempt(number=number, start=step, last_rise=step, curriculum=curriculum)
+
+    def model(self, index: int = 0) -> NRAM:
+        """The parameters of attempt `index` (of those in progress)."""
+        return pick(self.models, index)
+
+    def restart(self, index: int) -> None:
+        """Attempt `index` gives way to a fresh one, with the next number; the data stream and
+        the step count go on."""
         self.progress.attempt += 1
-        self.progress.attempt_start = self.progress.last_rise = self.progress.step
-        self.progress.hardened = False
-        self.start_attempt()
+        self.progress.last_rise = self.progress.step
+        model, opt_state = self.fresh_parameters(self.progress.attempt)
+        put = lambda stacked, new: stacked.at[index].set(new) if eqx.is_array(stacked) else stacked
+        self.models = jax.tree_util.tree_map(put, self.models, model)
+        self.opt_states = jax.tree_util.tree_map(put, self.opt_states, opt_state)
+        self.attempts[index] = self.new_attempt(self.progress.attempt)
 
-    def harden_due(self) -> bool:
-        """`numerics.harden_inputs`, the controller still sees soft inputs, and the attempt is
-        exact fuzzily at every training difficulty (fresh examples; asked when the solved
-        check fails)."""
-        if not self.config.numerics.harden_inputs or self.progress.hardened:
+    def harden_due(self, index: int) -> bool:
+        """`numerics.harden_inputs`, attempt `index`'s controller still sees soft inputs, and
+        it is exact fuzzily at every training difficulty (fresh examples; asked when the
+        solved check fails)."""
+        attempt = self.attempts[index]
+        if not self.config.numerics.harden_inputs or attempt.hardened:
             return False
-        if not (self.at_top and self.recent_error == 0.0):
+        if not (attempt.at_top and attempt.recent_error == 0.0):
             return False
         rng = random_stream(self.config.seed, Stream.SOLVED_CHECK, self.progress.step)
-        return evaluate.fuzzily_right(self.model, self.config, rng, self.config.evaluation.examples)
+        return evaluate.fuzzily_right(
+            self.model(index), self.config, rng, self.config.evaluation.examples
+        )
 
-    def harden(self) -> None:
-        """From now on the controller sees rounded inputs; counted as progress, so the attempt
-        has `restart_after` steps to become right with them."""
-        self.progress.hardened = True
-        self.progress.last_rise = self.progress.step
+    def harden(self, index: int) -> None:
+        """From now on attempt `index`'s controller sees rounded inputs; counted as progress,
+        so the attempt has `restart_after` steps to become right with them."""
+        attempt = self.attempts[index]
+        attempt.hardened = True
+        attempt.last_rise = self.progress.last_rise = self.progress.step
+
+    def leader(self) -> int:
+        """The attempt at the highest level with, among those, the lowest recent error."""
+        return max(
+            range(len(self.attempts)),
+            key=lambda k: (self.attempts[k].curriculum.level, -self.attempts[k].recent_error),
+        )
 
     # checkpoints
 
     def save(self, which: str) -> None:
-        """Write checkpoint `which` ("latest" or "best"): the arrays and everything a resumed
-        run needs to continue exactly."""
+        """Write checkpoint `which` ("latest"): every attempt in progress and everything a
+        resumed run needs to continue exactly."""
         header = {
             "step": self.progress.step,
             "progress": self.progress.__dict__,
             "data_rng": self.data_rng.bit_generator.state,
-            "curriculum": self.curriculum.state_dict(),
-            "recent_errors": self.recent_errors,
+            "attempts": [attempt.state_dict() for attempt in self.attempts],
+            "lead": self.leader(),
         }
-        checkpoint.save(self.run.checkpoint(which), (self.model, self.opt_state), header)
+        checkpoint.save(self.run.checkpoint(which), (self.models, self.opt_states), header)
+
+    def save_model(self, which: str, index: int) -> None:
+        """Write checkpoint `which` ("best"): attempt `index`'s model and optimiser state."""
+        attempt = self.attempts[index]
+        header = {"step": self.progress.step, "attempt": attempt.number, "lead": 0}
+        tree = (self.model(index), pick(self.opt_states, index))
+        checkpoint.save(self.run.checkpoint(which), tree, header)
 
     def restore(self, which: str = "latest") -> None:
-        (self.model, self.opt_state), header = checkpoint.load(
-            self.run.checkpoint(which), (self.model, self.opt_state)
+        path = self.run.checkpoint(which)
+        if "attempts" not in checkpoint.read_header(path):
+            raise CheckpointError(
+                f"{path} was written by an nram before attempts side by side; it cannot be "
+                "resumed by this version (its best.npz still loads for eval and trace)"
+            )
+        (self.models, self.opt_states), header = checkpoint.load(
+            path, (self.models, self.opt_states)
         )
         progress = dict(header["progress"])
         progress["best"] = tuple(progress["best"])
         self.progress = Progress(**progress)
         self.data_rng.bit_generator.state = header["data_rng"]
-        self.curriculum.load_state_dict(header["curriculum"])
-        self.recent_errors = list(header["recent_errors"])
+        for attempt, state in zip(self.attempts, header["attempts"], strict=True):
+            attempt.load_state_dict(state)
 
     def resume(self) -> None:
         """Go on from latest.npz. A run stopped before its first checkpoint starts again from
@@ -352,101 +483,113 @@ class Trainer:
         self.run.truncate_metrics(self.progress.step)  # the resumed run logs those lines again
 
     def checkpoint(self) -> None:
-        """latest.npz, and best.npz too if this is the highest level, then the lowest recent
-        error, so far."""
+        """latest.npz, and best.npz too if the leading attempt is at the highest level, then
+        the lowest recent error, so far."""
         self.update_best()
         self.save("latest")
 
     def update_best(self) -> None:
-        level, error = self.curriculum.level, self.recent_error
+        index = self.leader()
+        level, error = self.attempts[index].curriculum.level, self.attempts[index].recent_error
         if (level, -error) > (self.progress.best[0], -self.progress.best[1]):
             self.progress.best = (level, error)
-            self.save("best")
+            self.save_model("best", index)
 
     def save_final(self, reason: str) -> None:
         """The last checkpoints: best.npz is a solved run's final model, else the best so far
         (an interrupted run keeps the one it has); there is always one."""
-        if reason == "solved":
-            self.progress.best = (self.curriculum.level, 0.0)
-            self.save("best")
+        if reason == "solved" and self.solved_by is not None:
+            self.progress.best = (self.attempts[self.solved_by].curriculum.level, 0.0)
+            self.save_model("best", self.solved_by)
         elif reason != "interrupted":
             self.update_best()
         if not self.run.checkpoint("best").exists():
-            self.save("best")
+            self.save_model("best", self.leader())
         self.save("latest")
 
     # one step
 
     @property
     def at_top(self) -> bool:
-        return self.curriculum.at_max or not self.config.curriculum.enabled
+        return any(attempt.at_top for attempt in self.attempts)
 
-    def entropy_weight(self) -> float:
+    def entropy_weight(self, attempt: Attempt) -> float:
         """The paper's decaying bonus; at the top level, once the recent training error is
         below the promotion threshold, a penalty of `entropy.sharpen` instead."""
         settings = self.config.entropy
-        fuzzily_right = self.recent_error < self.config.curriculum.threshold
-        if settings.sharpen and self.at_top and fuzzily_right:
+        fuzzily_right = attempt.recent_error < self.config.curriculum.threshold
+        if settings.sharpen and attempt.at_top and fuzzily_right:
             return -settings.sharpen
-        steps = self.progress.step - self.progress.attempt_start
+        steps = self.progress.step - attempt.start
         return settings.weight * 0.5 ** (steps / settings.half_life)
 
-    def sample(self) -> tuple[tasks.Batch, StepBatch]:
-        """The next batch, as the task made it (host arrays) and as the step takes it."""
-        difficulties = self.curriculum.sample(self.data_rng, self.config.batch_size)
-        batch = self.task.sample_batch(self.data_rng, difficulties, self.config.memory_size)
-        horizons = np.array([self.config.horizon(int(d)) for d in difficulties], np.int32)
-        return batch, StepBatch.of(batch, horizons)
+    def sample(self) -> tuple[list[tasks.Batch], StepBatch]:
+        """The next batch of each attempt, in turn from the one data stream: as the task made
+        them (host arrays) and as the step takes them."""
+        batches, horizons = [], []
+        for attempt in self.attempts:
+            difficulties = attempt.curriculum.sample(self.data_rng, self.config.batch_size)
+            batches.append(
+                self.task.sample_batch(self.data_rng, difficulties, self.config.memory_size)
+            )
+            horizons.append(np.array([self.config.horizon(int(d)) for d in difficulties], np.int32))
+        return batches, StepBatch.stacked(batches, horizons)
 
     def step(self) -> StepMetrics:
-        batch, step_batch = self.sample()
-        self.last_entropy_weight = self.entropy_weight()
-        self.model, self.opt_state, metrics = train_step(
-            self.model,
-            self.opt_state,
+        """One update of every attempt; returns the metrics, each with a leading attempt axis."""
+        batches, step_batch = self.sample()
+        self.last_entropy_weights = [self.entropy_weight(a) for a in self.attempts]
+        self.models, self.opt_states, metrics = side_by_side_step(
+            self.models,
+            self.opt_states,
             step_batch,
-            jnp.asarray(self.last_entropy_weight, jnp.float32),
-            self.hard_settings if self.progress.hardened else self.settings,
+            jnp.asarray(self.last_entropy_weights, jnp.float32),
+            jnp.asarray([attempt.hardened for attempt in self.attempts]),
+            self.settings,
         )
         metrics = jax.device_get(metrics)
         self.progress.step += 1
-        scored = batch.mask.sum(axis=1)
-        example_errors = metrics.wrong / np.maximum(scored, 1)
-        if not metrics.finite:
-            self.progress.skipped += 1
-        elif self.curriculum.record(batch.difficulty, example_errors):
-            self.progress.last_rise = self.progress.step
-            self.recent_errors = []
-        at_level = self.curriculum.at_level(batch.difficulty)
-        if at_level.any():
-            recent = self.recent_errors + [float(example_errors[at_level].mean())]
-            self.recent_errors = recent[-RECENT_ERRORS:]
-        self._accumulate(metrics, batch, example_errors)
+        for index, (attempt, batch) in enumerate(zip(self.attempts, batches, strict=True)):
+            example_errors = metrics.wrong[index] / np.maximum(batch.mask.sum(axis=1), 1)
+            if not metrics.finite[index]:
+                self.progress.skipped += 1
+            elif attempt.curriculum.record(batch.difficulty, example_errors):
+                attempt.last_rise = self.progress.last_rise = self.progress.step
+                attempt.recent_errors = []
+            at_level = attempt.curriculum.at_level(batch.difficulty)
+            if at_level.any():
+                recent = attempt.recent_errors + [float(example_errors[at_level].mean())]
+                attempt.recent_errors = recent[-RECENT_ERRORS:]
+        self._accumulate(metrics, batches)
         return metrics
 
-    def _accumulate(self, metrics: StepMetrics, batch: tasks.Batch, errors: np.ndarray) -> None:
-        scored = batch.mask.sum()
-        values = {
-            "loss": float(metrics.loss),
-            "nll": float(metrics.nll),
-            "entropy": float(metrics.entropy),
-            "entropy_weight": self.last_entropy_weight,
-            "grad_norm": float(metrics.grad_norm),
-            "error": float(metrics.wrong.sum() / max(scored, 1)),
-            "exact": float(np.mean(errors == 0)),
-        }
-        if not metrics.finite:  # report it, but keep NaN out of the averages
-            values = {key: 0.0 for key in values}
-        for key, value in values.items():
-            self.progress.sums[key] = self.progress.sums.get(key, 0.0) + value
-        self.progress.count += int(bool(metrics.finite))
+    def _accumulate(self, metrics: StepMetrics, batches: list[tasks.Batch]) -> None:
+        """Add each attempt's metrics of this step to the sums the next log line averages; an
+        attempt whose update was skipped is reported, but its NaN kept out of the averages."""
+        for index, batch in enumerate(batches):
+            if not metrics.finite[index]:
+                continue
+            wrong = metrics.wrong[index]
+            values = {
+                "loss": float(metrics.loss[index]),
+                "nll": float(metrics.nll[index]),
+                "entropy": float(metrics.entropy[index]),
+                "entropy_weight": self.last_entropy_weights[index],
+                "grad_norm": float(metrics.grad_norm[index]),
+                "error": float(wrong.sum() / max(batch.mask.sum(), 1)),
+                "exact": float(np.mean(wrong == 0)),
+            }
+            for key, value in values.items():
+                self.progress.sums[key] = self.progress.sums.get(key, 0.0) + value
+            self.progress.count += 1
 
     def log_line(self, steps_per_second: float) -> dict[str, Any]:
-        """Append the averages since the last line to metrics.jsonl, and return them."""
+        """Append the averages since the last line to metrics.jsonl, and return them. With
+        attempts side by side: the highest level, and every metric averaged over them."""
         count = max(self.progress.count, 1)
         line = {
             "step": self.progress.step,
-            "level": self.curriculum.level,
+            "level": max(attempt.curriculum.level for attempt in self.attempts),
             "attempt": self.progress.attempt,
         }
         line |= {key: value / count for key, value in self.progress.sums.items()}
@@ -461,11 +604,12 @@ class Trainer:
 
     @property
     def recent_error(self) -> float:
-        return float(np.mean(self.recent_errors)) if self.recent_errors else math.inf
+        """The leading attempt's recent training error."""
+        return self.attempts[self.leader()].recent_error
 
-    def check_solved(self) -> tuple[bool, float]:
+    def check_solved(self, index: int) -> tuple[bool, float]:
         rng = random_stream(self.config.seed, Stream.SOLVED_CHECK, self.progress.step)
-        return evaluate.solved(self.model, self.config, rng, self.config.evaluation.examples)
+        return evaluate.solved(self.model(index), self.config, rng, self.config.evaluation.examples)
 
 
 # --- the loop -----------------------------------------------------------------------------
@@ -521,7 +665,7 @@ def train(
             trainer.progress.seconds += now - clock
             clock, window_steps = now, window_steps + 1
             step = trainer.progress.step
-            if not metrics.finite:
+            if not metrics.finite.all():
                 status.message(f"step {step}: loss or gradient is not finite; update skipped")
 
             # Log: the averages over the last `log_every` steps.
@@ -533,29 +677,41 @@ def train(
                 if on_log:
                     told_to_stop = on_log(line)
 
-            # Solved? Checked every `evaluation.every` steps once the top level is right.
-            at_top, solved = trainer.at_top, False
-            if at_top and step % config.evaluation.every == 0 and trainer.recent_error == 0.0:
+            # Solved? Checked every `evaluation.every` steps for each attempt right at the top.
+            solved = False
+            for index, attempt in enumerate(trainer.attempts):
+                if solved or step % config.evaluation.every:
+                    break
+                if not (attempt.at_top and attempt.recent_error == 0.0):
+                    continue
                 status.doing(f"checking solved at n = {evaluate.describe_solved_checks(config)}")
-                solved, worst = trainer.check_solved()
+                solved, worst = trainer.check_solved(index)
                 status.checked(step, solved, worst)
+                if solved:
+                    trainer.solved_by = index
                 # Right fuzzily at the training sizes, yet not solved: rounded inputs from now on.
-                if not solved and trainer.harden_due():
+                elif trainer.harden_due(index):
                     status.message(
-                        f"step {step}: right fuzzily; the controller now sees rounded inputs"
+                        f"step {step}: attempt {attempt.number + 1} right fuzzily; its "
+                        "controller now sees rounded inputs"
                     )
-                    trainer.harden()
+                    trainer.harden(index)
 
-            # Stop, or restart an attempt that has made no progress for `restart_after` steps.
-            reason = stop_reason(config, trainer.progress, solved=solved, at_top=at_top)
+            # Stop, or restart each attempt that has made no progress for `restart_after` steps.
+            reason = stop_reason(config, trainer.progress, solved=solved, at_top=trainer.at_top)
             reason = reason or told_to_stop
-            if reason is None and restart_due(config, trainer.progress):
+            attempts = trainer.attempts
+            stuck = [k for k, a in enumerate(attempts) if restart_due(config, a.last_rise, step)]
+            if reason is None and stuck:
+                levels = "/".join(sorted({str(attempts[k].curriculum.level) for k in stuck}))
+                first = trainer.progress.attempt + 2  # attempts are counted from 1 here
+                numbers = f"{first}-{first + len(stuck) - 1}" if len(stuck) > 1 else f"{first}"
                 status.message(
-                    f"step {step}: no progress at level {trainer.curriculum.level} for "
-                    f"{step - trainer.progress.last_rise} steps; fresh parameters, attempt "
-                    f"{trainer.progress.attempt + 2}"
+                    f"step {step}: no progress at level {levels} for {config.restart_after} "
+                    f"steps; fresh parameters, attempt{'s' if len(stuck) > 1 else ''} {numbers}"
                 )
-                trainer.restart()
+                for index in stuck:
+                    trainer.restart(index)
 
             # Checkpoint every `checkpoint_every` steps (and at the end, below).
             if reason is None and step % config.checkpoint_every == 0:
@@ -576,9 +732,9 @@ def train(
         reason=reason,
         step=trainer.progress.step,
         seconds=trainer.progress.seconds,
-        level=trainer.curriculum.level,
+        level=max(attempt.curriculum.level for attempt in trainer.attempts),
         error=worst if math.isfinite(worst) else trainer.recent_error,
-        restarts=trainer.progress.attempt,
+        restarts=trainer.progress.attempt + 1 - len(trainer.attempts),
     )
     run.write_result(result.as_dict())
     return result
@@ -612,6 +768,11 @@ def load_model(
     run = RunDirectory(run_dir)
     config = run.read_config(plugins)
     template = machine.init(config.machine, jax.random.key(config.seed))
+    path = run.checkpoint(which)
+    # latest.npz holds every attempt in progress, stacked: its leading one is the model.
+    saved = checkpoint.read_header(path).get("attempts")
+    if saved:
+        template = stack([template] * len(saved))
     # The model only: how the optimiser's state is laid out does not matter for using it.
-    model, _ = checkpoint.load(run.checkpoint(which), template, leading=True)
-    return model, config
+    model, header = checkpoint.load(path, template, leading=True)
+    return (pick(model, header["lead"]) if saved else model), config
