@@ -87,11 +87,12 @@ def main() -> None:
                     if trainer.check_solved(index)[0]:
                         solved[attempt.number] = step
             final |= {attempt.number: attempt.recent_error for attempt in trainer.attempts}
-            print(
-                f"{start + group} attempts, {len(right)} right fuzzily, {len(solved)} solved, "
-                f"{time.perf_counter() - started:.0f} s",
-                flush=True,
-            )
+            if (start + group) % 32 == 0 or start + group >= len(numbers):
+                print(
+                    f"{start + group} attempts, {len(right)} right fuzzily, "
+                    f"{len(solved)} solved, {time.perf_counter() - started:.0f} s",
+                    flush=True,
+                )
     with open(args.out, "w") as handle:
         json.dump(vars(args) | {"right": right, "solved": solved, "final": final}, handle)
 
