@@ -22,8 +22,6 @@ import json
 import tempfile
 import time
 
-import numpy as np
-
 from nram import use_single_threaded_xla
 
 use_single_threaded_xla()
@@ -44,12 +42,9 @@ class PairedTrainer(train.Trainer):
         self.streams = [random_stream(self.config.seed, Stream.DATA, n) for n in numbers]
 
     def sample(self) -> tuple[list[tasks.Batch], train.StepBatch]:
-        batches, horizons = [], []
-        for attempt, rng in zip(self.attempts, self.streams, strict=True):
-            difficulties = attempt.curriculum.sample(rng, self.config.batch_size)
-            batches.append(self.task.sample_batch(rng, difficulties, self.config.memory_size))
-            horizons.append(np.array([self.config.horizon(int(d)) for d in difficulties], np.int32))
-        return batches, train.StepBatch.stacked(batches, horizons)
+        pairs = zip(self.attempts, self.streams, strict=True)
+        batches = [self.sample_for(attempt, rng) for attempt, rng in pairs]
+        return batches, train.StepBatch.stacked(batches, self.config.horizon)
 
 
 def main() -> None:

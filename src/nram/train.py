@@ -74,22 +74,15 @@ class StepBatch(NamedTuple):
     horizon: Array  # int (B,): each example's T(n)
 
     @staticmethod
-    def of(batch: tasks.Batch, horizons: np.ndarray) -> StepBatch:
-        return StepBatch(
-            jnp.asarray(batch.memory),
-            jnp.asarray(batch.target),
-            jnp.asarray(batch.mask),
-            jnp.asarray(horizons),
-        )
-
-    @staticmethod
-    def stacked(batches: list[tasks.Batch], horizons: list[np.ndarray]) -> StepBatch:
-        """One batch per attempt trained side by side: every field gains a leading axis."""
+    def stacked(batches: list[tasks.Batch], horizon: Callable[[int], int]) -> StepBatch:
+        """One batch per attempt trained side by side, each example with its T(n) =
+        `horizon(n)`: every field gains a leading axis."""
+        horizons = [[horizon(int(n)) for n in batch.difficulty] for batch in batches]
         return StepBatch(
             jnp.asarray(np.stack([batch.memory for batch in batches])),
             jnp.asarray(np.stack([batch.target for batch in batches])),
             jnp.asarray(np.stack([batch.mask for batch in batches])),
-            jnp.asarray(np.stack(horizons)),
+            jnp.asarray(np.array(horizons, np.int32)),
         )
 
 
@@ -526,14 +519,13 @@ class Trainer:
     def sample(self) -> tuple[list[tasks.Batch], StepBatch]:
         """The next batch of each attempt, in turn from the one data stream: as the task made
         them (host arrays) and as the step takes them."""
-        batches, horizons = [], []
-        for attempt in self.attempts:
-            difficulties = attempt.curriculum.sample(self.data_rng, self.config.batch_size)
-            batches.append(
-                self.task.sample_batch(self.data_rng, difficulties, self.config.memory_size)
-            )
-            horizons.append(np.array([self.config.horizon(int(d)) for d in difficulties], np.int32))
-        return batches, StepBatch.stacked(batches, horizons)
+        batches = [self.sample_for(attempt, self.data_rng) for attempt in self.attempts]
+        return batches, StepBatch.stacked(batches, self.config.horizon)
+
+    def sample_for(self, attempt: Attempt, rng: np.random.Generator) -> tasks.Batch:
+        """A batch at the difficulties `attempt`'s curriculum draws, from `rng`."""
+        difficulties = attempt.curriculum.sample(rng, self.config.batch_size)
+        return self.task.sample_batch(rng, difficulties, self.config.memory_size)
 
     def step(self) -> StepMetrics:
         """One update of every attempt; returns the metrics, each with a leading attempt axis."""
