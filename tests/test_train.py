@@ -308,8 +308,12 @@ def test_attempts_side_by_side_restart_on_their_own_and_resume_exactly(tmp_path:
     two = config.resolve("access", assignments=SIDE_BY_SIDE)
     whole = train.train(two, tmp_path / "whole", progress_bar=False)
     assert whole.restarts == 4  # attempts 2 and 3 at step 30, 4 and 5 at step 60
-    attempts = [line["attempt"] for line in metric_lines(tmp_path / "whole")]
-    assert attempts == [1, 1, 1, 3, 3, 3, 5]
+    lines = metric_lines(tmp_path / "whole")
+    assert [line["attempt"] for line in lines] == [1, 1, 1, 3, 3, 3, 5]
+    each = [line["each_attempt"] for line in lines]
+    assert [entry["attempt"] for entry in each] == [[0, 1]] * 3 + [[2, 3]] * 3 + [[4, 5]]
+    assert [entry["level"] for entry in each] == [[line["level"]] * 2 for line in lines]
+    assert all(len(entry["recent_error"]) == 2 for entry in each)
 
     train.train(two, tmp_path / "parts", progress_bar=False, on_log=interrupt_at(40))
     train.train(two, tmp_path / "parts", resume=True, progress_bar=False)

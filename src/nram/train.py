@@ -577,7 +577,8 @@ class Trainer:
 
     def log_line(self, steps_per_second: float) -> dict[str, Any]:
         """Append the averages since the last line to metrics.jsonl, and return them. With
-        attempts side by side: the highest level, and every metric averaged over them."""
+        attempts side by side: the highest level, every metric averaged over them, and under
+        `each_attempt` each one's number, level and recent training error."""
         count = max(self.progress.count, 1)
         line = {
             "step": self.progress.step,
@@ -590,6 +591,15 @@ class Trainer:
             "steps_per_s": steps_per_second,
             "seconds": self.progress.seconds,
         }
+        if len(self.attempts) > 1:  # each attempt's own, so that sweeps can be told per attempt
+            line["each_attempt"] = {
+                "attempt": [attempt.number for attempt in self.attempts],
+                "level": [attempt.curriculum.level for attempt in self.attempts],
+                "recent_error": [
+                    attempt.recent_error if attempt.recent_errors else None
+                    for attempt in self.attempts
+                ],
+            }
         self.progress.sums, self.progress.count = {}, 0
         self.run.append_metrics(line)
         return line
