@@ -364,3 +364,18 @@ def test_memory_values_that_are_not_cells_are_refused(memory: list, message: str
         machine.run(model, cells, target, jnp.asarray(STEPS), timesteps=STEPS)
     with pytest.raises(errors.TaskError, match=f"memory values must be {message}"):
         machine.run_batch(model, cells[None], target[None], jnp.asarray([STEPS]), timesteps=STEPS)
+
+
+@pytest.mark.parametrize("controller", ["mlp", "lstm"])
+def test_input_scale_zero_starts_every_zero_pattern_on_the_same_circuit(controller: str) -> None:
+    def logits_per_pattern(scale: float) -> Array:
+        config = MachineConfig(registers=2, width=8, controller=controller, input_scale=scale)
+        model = machine.init(config, jax.random.key(0))
+        patterns = jnp.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+        state = model.controller.initial_state()
+        return jnp.stack([model.controller(pattern, state)[0] for pattern in patterns])
+
+    assert float(jnp.ptp(logits_per_pattern(1.0), axis=0).max()) > 1e-2
+    assert float(jnp.ptp(logits_per_pattern(0.0), axis=0).max()) == 0.0
+    with pytest.raises(errors.ConfigError, match="input_scale must be >= 0"):
+        MachineConfig(input_scale=-1.0)

@@ -68,6 +68,15 @@ Controller = MLPController | LSTMController
 CONTROLLERS = {"mlp": MLPController, "lstm": LSTMController}
 
 
+def scale_inputs(controller: Controller, scale: float) -> Controller:
+    """The controller with its input layer's weights times `scale`."""
+
+    def input_weight(c: Controller) -> Array:
+        return c.hidden[0].weight if isinstance(c, MLPController) else c.encoder.weight
+
+    return eqx.tree_at(input_weight, controller, scale * input_weight(controller))
+
+
 def make(kind: str, registers: int, width: int, outputs: int, *, key: Array) -> Controller:
     if kind not in CONTROLLERS:
         raise ConfigError(f"unknown controller {kind!r}; valid: {', '.join(CONTROLLERS)}")

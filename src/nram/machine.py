@@ -45,6 +45,9 @@ class MachineConfig:
     controller: str = "mlp"  # "mlp" or "lstm"
     width: int = 64  # width of every hidden layer
     register_keep_bias: float = 0.0  # initial logit bias towards r_i <- r_i (0: the paper's init)
+    # Initial weights on the controller's inputs scaled by this (1: the paper's init). At 0 every
+    # zero-pattern of the registers starts with the same circuit: the program starts as a loop.
+    input_scale: float = 1.0
     learn_halting: bool = True  # False: f_t = 0, every example runs to its horizon
 
     def __post_init__(self) -> None:
@@ -55,6 +58,8 @@ class MachineConfig:
             raise ConfigError(f"unknown controller {self.controller!r}; valid: {valid}")
         if self.width < 1:
             raise ConfigError(f"width must be >= 1, got {self.width}")
+        if not self.input_scale >= 0.0:  # NaN fails too
+            raise ConfigError(f"input_scale must be >= 0, got {self.input_scale}")
         if not self.modules:
             raise ConfigError("machine.modules must name at least one module, e.g. read,inc,write")
         registry.sequence(self.modules, self.repeat)  # unknown names fail here, clearly
@@ -159,6 +164,8 @@ def init(config: MachineConfig, key: Array) -> NRAM:
             .set(config.register_keep_bias)
         )
         controller = eqx.tree_at(lambda c: c.head.bias, controller, controller.head.bias + keep)
+    if config.input_scale != 1.0:
+        controller = controllers.scale_inputs(controller, config.input_scale)
     return NRAM(controller, config)
 
 
