@@ -40,8 +40,9 @@ def attempt_levels(lines: list[dict]) -> tuple[dict[int, int], float]:
 for sweep in sys.argv[1:]:
     settings = json.loads((Path(sweep) / "sweep.json").read_text())["settings"]
     for run in sorted(Path(sweep).glob("s*-seed*")):
-        lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-        lines = [line for line in lines if "each_attempt" in line]
+        metrics = run / "metrics.jsonl"
+        text = metrics.read_text() if metrics.exists() else ""
+        lines = [line for line in map(json.loads, text.splitlines()) if "each_attempt" in line]
         if not lines:
             continue
         highest, lowest = attempt_levels(lines)
