@@ -1,9 +1,13 @@
-"""When do the attempts that solve part from the rest? Sweeps of one attempt at a time.
+"""When do the attempts that solve part from the rest?
 
 Reads every finished run of the given sweep directories (`metrics.jsonl`: a line every 10
-steps, with the attempt it belongs to) and prints, for windows of steps counted from each
-attempt's start, the spread of all attempts' mean logged training error beside the solved
-attempts' own, and the share of attempts no worse than the worst solved one.
+steps, with the attempt it belongs to; with attempts side by side, each attempt's recent
+error under `each_attempt`: its last 10 batches' mean error per example, where one attempt's
+line pools the wrong cells of its last 10 steps, so compare runs of one kind) and prints, for
+windows of steps counted from each attempt's start, the spread of all attempts' mean logged
+training error beside the solved attempts' own, and the share of attempts no worse than the
+worst solved one. Runs with the curriculum are not comparable this way (their errors are per
+level).
 
     python experiments/attempt_errors.py SWEEP_DIR [SWEEP_DIR ...]
 """
@@ -15,6 +19,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from nram import checkpoint
 
 WINDOWS = [(40, 100), (100, 150), (150, 200), (200, 250), (250, 300), (350, 400), (500, 600)]
 
@@ -31,16 +37,24 @@ def attempt_errors(sweep_dirs: list[str]) -> tuple[dict, set]:
             last = None
             for line in (run / "metrics.jsonl").read_text().splitlines():
                 logged = json.loads(line)
-                if logged.get("error") is None:
-                    continue
-                attempt = logged["attempt"]
-                start = starts.setdefault(attempt, logged["step"] - 10)
-                errors.setdefault((str(run), attempt), []).append(
-                    (logged["step"] - start, logged["error"])
+                each = logged.get("each_attempt")
+                pairs = (
+                    zip(each["attempt"], each["recent_error"], strict=True)
+                    if each
+                    else [(logged["attempt"], logged.get("error"))]
                 )
-                last = attempt
+                for attempt, error in pairs:
+                    if error is None:
+                        continue
+                    start = starts.setdefault(attempt, logged["step"] - 10)
+                    errors.setdefault((str(run), attempt), []).append(
+                        (logged["step"] - start, error)
+                    )
+                last = logged["attempt"]
             if json.loads((run / "result.json").read_text())["solved"]:
-                solved.add((str(run), last))
+                # The attempt that solved is best.npz's (older runs' headers lack it: the last).
+                header = checkpoint.read_header(run / "best.npz")
+                solved.add((str(run), header.get("attempt", last)))
     return errors, solved
 
 
