@@ -14,13 +14,13 @@ level).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from nram import checkpoint
+from nram.rundir import RunDirectory
 
 WINDOWS = [(40, 100), (100, 150), (150, 200), (200, 250), (250, 300), (350, 400), (500, 600)]
 
@@ -31,12 +31,13 @@ def attempt_errors(sweep_dirs: list[str]) -> tuple[dict, set]:
     solved = set()
     for sweep_dir in sweep_dirs:
         for run in sorted(Path(sweep_dir).glob("s*-seed*")):
-            if not (run / "result.json").exists():
+            directory = RunDirectory(run)
+            result = directory.read_result()
+            if result is None:
                 continue
             starts: dict[int, int] = {}
             last = None
-            for line in (run / "metrics.jsonl").read_text().splitlines():
-                logged = json.loads(line)
+            for logged in directory.read_metrics():
                 each = logged.get("each_attempt")
                 pairs = (
                     zip(each["attempt"], each["recent_error"], strict=True)
@@ -51,7 +52,7 @@ def attempt_errors(sweep_dirs: list[str]) -> tuple[dict, set]:
                         (logged["step"] - start, error)
                     )
                 last = logged["attempt"]
-            if json.loads((run / "result.json").read_text())["solved"]:
+            if result["solved"]:
                 # The attempt that solved is best.npz's (older runs' headers lack it: the last).
                 header = checkpoint.read_header(run / "best.npz")
                 solved.add((str(run), header.get("attempt", last)))

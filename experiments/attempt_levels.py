@@ -16,6 +16,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from nram.rundir import RunDirectory
+
 
 def attempt_levels(lines: list[dict]) -> tuple[dict[int, int], float]:
     """The highest level of each attempt number, and the lowest recent error logged at the
@@ -40,15 +42,12 @@ def attempt_levels(lines: list[dict]) -> tuple[dict[int, int], float]:
 for sweep in sys.argv[1:]:
     settings = json.loads((Path(sweep) / "sweep.json").read_text())["settings"]
     for run in sorted(Path(sweep).glob("s*-seed*")):
-        metrics = run / "metrics.jsonl"
-        text = metrics.read_text() if metrics.exists() else ""
-        lines = [line for line in map(json.loads, text.splitlines()) if "each_attempt" in line]
+        lines = [line for line in RunDirectory(run).read_metrics() if "each_attempt" in line]
         if not lines:
             continue
         highest, lowest = attempt_levels(lines)
         counts = sorted(Counter(highest.values()).items())
-        result_path = run / "result.json"
-        result = json.loads(result_path.read_text()) if result_path.exists() else {}
+        result = RunDirectory(run).read_result() or {}
         values = settings[int(run.name[1:3])]["values"]  # run sNN-seedS: setting NN
         print(
             f"{Path(sweep).name} {run.name} {values} steps {lines[-1]['step']}"

@@ -164,8 +164,7 @@ def init(config: MachineConfig, key: Array) -> NRAM:
             .set(config.register_keep_bias)
         )
         controller = eqx.tree_at(lambda c: c.head.bias, controller, controller.head.bias + keep)
-    if config.input_scale != 1.0:
-        controller = controllers.scale_inputs(controller, config.input_scale)
+    controller = controllers.scale_inputs(controller, config.input_scale)  # x 1.0 is exact
     return NRAM(controller, config)
 
 

@@ -506,6 +506,11 @@ class Trainer:
     def at_top(self) -> bool:
         return any(attempt.at_top for attempt in self.attempts)
 
+    @property
+    def level(self) -> int:
+        """The highest curriculum level of the attempts in progress."""
+        return max(attempt.curriculum.level for attempt in self.attempts)
+
     def entropy_weight(self, attempt: Attempt) -> float:
         """The paper's decaying bonus; at the top level, once the recent training error is
         below the promotion threshold, a penalty of `entropy.sharpen` instead."""
@@ -582,7 +587,7 @@ class Trainer:
         count = max(self.progress.count, 1)
         line = {
             "step": self.progress.step,
-            "level": max(attempt.curriculum.level for attempt in self.attempts),
+            "level": self.level,
             "attempt": self.progress.attempt,
         }
         line |= {key: value / count for key, value in self.progress.sums.items()}
@@ -734,7 +739,7 @@ def train(
         reason=reason,
         step=trainer.progress.step,
         seconds=trainer.progress.seconds,
-        level=max(attempt.curriculum.level for attempt in trainer.attempts),
+        level=trainer.level,
         error=worst if math.isfinite(worst) else trainer.recent_error,
         restarts=trainer.progress.attempt + 1 - len(trainer.attempts),
     )
