@@ -22,7 +22,6 @@ from nram import use_single_threaded_xla
 
 use_single_threaded_xla()
 
-import equinox as eqx  # noqa: E402
 import jax  # noqa: E402
 
 from nram import config as nram_config  # noqa: E402
@@ -46,14 +45,9 @@ config = nram_config.override(run_config, assignments=fixed + args.assignments)
 
 def perturbed(number: int) -> train.NRAM:
     """Copy `number` of the model: every weight plus noise of `--perturb`, its own draw."""
-    parameters, static = eqx.partition(model, eqx.is_array)
-    leaves, tree = jax.tree_util.tree_flatten(parameters)
-    keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), number), len(leaves))
-    leaves = [
-        leaf + args.perturb * jax.random.normal(key, leaf.shape, leaf.dtype)
-        for leaf, key in zip(leaves, keys, strict=True)
-    ]
-    return eqx.combine(jax.tree_util.tree_unflatten(tree, leaves), static)
+    return train.perturb(
+        model, args.perturb, jax.random.fold_in(jax.random.key(config.seed), number)
+    )
 
 
 with tempfile.TemporaryDirectory() as run_dir:

@@ -333,13 +333,17 @@ def initial_model(config: TrainConfig, key: Array) -> NRAM:
 
     table = programs.get(config.init.program).table
     model = discrete.mlp_model(table, config.machine, config.init.margin)
-    if not config.init.perturb:
-        return model
+    return perturb(model, config.init.perturb, key) if config.init.perturb else model
+
+
+def perturb(model: NRAM, scale: float, key: Array) -> NRAM:
+    """`model` with Gaussian noise of standard deviation `scale` on every weight, drawn from
+    `key`."""
     parameters, static = eqx.partition(model, eqx.is_array)
     leaves, tree = jax.tree_util.tree_flatten(parameters)
     noise = jax.random.split(key, len(leaves))
     leaves = [
-        leaf + config.init.perturb * jax.random.normal(k, leaf.shape, leaf.dtype)
+        leaf + scale * jax.random.normal(k, leaf.shape, leaf.dtype)
         for leaf, k in zip(leaves, noise, strict=True)
     ]
     return eqx.combine(jax.tree_util.tree_unflatten(tree, leaves), static)
