@@ -42,12 +42,13 @@ def attempt_levels(lines: list[dict]) -> tuple[dict[int, int], float]:
 for sweep in sys.argv[1:]:
     settings = json.loads((Path(sweep) / "sweep.json").read_text())["settings"]
     for run in sorted(Path(sweep).glob("s*-seed*")):
-        lines = [line for line in RunDirectory(run).read_metrics() if "each_attempt" in line]
+        directory = RunDirectory(run)
+        lines = [line for line in directory.read_metrics() if "each_attempt" in line]
         if not lines:
             continue
         highest, lowest = attempt_levels(lines)
         counts = sorted(Counter(highest.values()).items())
-        result = RunDirectory(run).read_result() or {}
+        result = directory.read_result() or {}
         values = settings[int(run.name[1:3])]["values"]  # run sNN-seedS: setting NN
         print(
             f"{Path(sweep).name} {run.name} {values} steps {lines[-1]['step']}"

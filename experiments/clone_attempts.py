@@ -55,13 +55,13 @@ with tempfile.TemporaryDirectory() as run_dir:
     trainer.models = train.stack([perturbed(number) for number in range(args.attempts)])
     for attempt in trainer.attempts:
         attempt.curriculum.level = args.level
-    highest = [args.level] * args.attempts
     while trainer.progress.step < args.steps:
         trainer.step()
-        levels = [attempt.curriculum.level for attempt in trainer.attempts]
-        highest = [max(h, level) for h, level in zip(highest, levels, strict=True)]
         if trainer.progress.step % args.every == 0:
+            levels = [attempt.curriculum.level for attempt in trainer.attempts]
             errors = [f"{a.recent_error:.2f}" for a in trainer.attempts]
             step = trainer.progress.step
             print(f"step {step}: levels {levels} recent errors {errors}", flush=True)
-    print(f"copies by highest level: {dict(sorted(Counter(highest).items()))}")
+    # Without restarts a copy's level only rises: its last is its highest.
+    highest = Counter(attempt.curriculum.level for attempt in trainer.attempts)
+    print(f"copies by highest level: {dict(sorted(highest.items()))}")

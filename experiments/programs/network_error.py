@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nram import config, evaluate, programs
+from nram import evaluate, programs
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("task")
@@ -25,8 +25,7 @@ args = parser.parse_args()
 
 program = programs.load(Path(args.file).read_text(), Path(args.file).stem, args.task)
 model = program.model(margin=30)
-settings = [*program.settings(), f"machine.width={model.config.width}"]
-resolved = config.resolve(args.task, assignments=settings)
+resolved = program.train_config()
 difficulties = [int(d) for d in args.difficulties.split(",")]
 for discrete in (False, True):
     results = evaluate.measure(
