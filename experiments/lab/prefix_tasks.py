@@ -62,10 +62,6 @@ class WalkBSTPrefix(WalkBST):
         return memory, target, scored
 
 
-tasks.register(PermutationPrefix())
-tasks.register(WalkBSTPrefix())
-
-
 class PermutationOut(Permutation):
     """``a, o, P[0..n-1], A[0..n-1], 0..`` with a = n + 2 and o = 2n + 2: cell o+i := A[P[i]].
 
@@ -106,4 +102,5 @@ class PermutationOut(Permutation):
         return np.arange(2 * difficulty + 2, 3 * difficulty + 2)
 
 
-tasks.register(PermutationOut())
+for task in (PermutationPrefix(), WalkBSTPrefix(), PermutationOut()):
+    tasks.register(task)
