@@ -24,7 +24,7 @@ import numpy as np
 
 from nram import tasks
 from nram.tasks.arrays import Permutation
-from nram.tasks.walkbst import PATH_START, WalkBST
+from nram.tasks.walkbst import OUT_CELL, PATH_START, WalkBST
 
 
 def _sizes(rng: np.random.Generator, d: np.ndarray, largest: int) -> np.ndarray:
@@ -58,7 +58,14 @@ class WalkBSTPrefix(WalkBST):
         length = np.argmax(memory[:, PATH_START:] == 0, axis=1)  # the first 0 ends the path
         longer = np.flatnonzero(length > d)
         memory[longer, PATH_START + d[longer]] = 0
-        target = np.stack([self.solve(row) for row in memory])
+        # The answer moves to the node the cut path ends at: walk the whole batch at once.
+        rows, node = np.arange(d.size), memory[:, 0]
+        for turn in range(int(d.max())):
+            walking = turn < np.minimum(length, d)
+            child = memory[rows, (node + memory[:, PATH_START + turn]) % memory_size]
+            node = np.where(walking, child, node)
+        target = np.zeros_like(memory)
+        target[:, OUT_CELL] = memory[rows, node]
         return memory, target, scored
 
 
