@@ -365,6 +365,13 @@ def test_the_attempt_that_solved_is_the_best_model_and_latest_loads_the_leader(
     latest, _ = train.load_model(tmp_path, "latest")
     assert eqx.tree_equal(best, trainer.model(0))
     assert eqx.tree_equal(latest, trainer.model(1))
+    # Any attempt of latest.npz by its index; best.npz has one model, not attempts.
+    first, _ = train.load_model(tmp_path, "latest", attempt=0)
+    assert eqx.tree_equal(first, trainer.model(0))
+    with pytest.raises(config.ConfigError, match="holds attempts 0..1, not 2"):
+        train.load_model(tmp_path, "latest", attempt=2)
+    with pytest.raises(config.ConfigError, match="holds one model"):
+        train.load_model(tmp_path, "best", attempt=0)
 
 
 def test_the_python_api_validates_the_config_too(tmp_path: Path) -> None:

@@ -86,7 +86,7 @@ def _run_and_count_wrong(
     return jax.vmap(loss.wrong_cells)(outcome, target, mask)
 
 
-def _wrong_cells_per_example(
+def wrong_cells_per_example(
     model: NRAM,
     batch: Batch,
     horizons: np.ndarray,
@@ -141,7 +141,7 @@ def measure(
         levels = np.repeat(np.array(group, dtype=np.int32), examples)
         batch = task.sample_batch(rng, levels, size)
         horizons = np.array([timesteps or config.horizon(int(d)) for d in levels], dtype=np.int32)
-        wrong = _wrong_cells_per_example(
+        wrong = wrong_cells_per_example(
             model, batch, horizons, discrete=discrete, numerics=numerics
         )
         scored = batch.mask.sum(axis=1)

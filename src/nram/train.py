@@ -39,7 +39,7 @@ from jax import Array
 from nram import checkpoint, evaluate, loss, machine, tasks
 from nram.config import TrainConfig, validate
 from nram.curriculum import Curriculum
-from nram.errors import CheckpointError
+from nram.errors import CheckpointError, ConfigError
 from nram.machine import NRAM
 from nram.rundir import RunDirectory
 from nram.status import StatusLine
@@ -772,10 +772,14 @@ def defer_ctrl_c(interrupted: threading.Event) -> Callable[[], None]:
 
 
 def load_model(
-    run_dir: str | Path, which: str = "best", plugins: list[str] | tuple[str, ...] = ()
+    run_dir: str | Path,
+    which: str = "best",
+    plugins: list[str] | tuple[str, ...] = (),
+    attempt: int | None = None,
 ) -> tuple[NRAM, TrainConfig]:
     """The trained model of a run directory (best.npz by default) and its config; `plugins`,
-    if any, in place of the plugin files the run recorded (they may have moved)."""
+    if any, in place of the plugin files the run recorded (they may have moved). Of the
+    attempts latest.npz holds, the leading one, or the one at index `attempt`."""
     run = RunDirectory(run_dir)
     config = run.read_config(plugins)
     template = machine.init(config.machine, jax.random.key(config.seed))
@@ -786,4 +790,11 @@ def load_model(
         template = stack([template] * len(saved))
     # The model only: how the optimiser's state is laid out does not matter for using it.
     model, header = checkpoint.load(path, template, leading=True)
-    return (pick(model, header["lead"]) if saved else model), config
+    if not saved:
+        if attempt is not None:
+            raise ConfigError(f"{path} holds one model; the attempts are in latest.npz")
+        return model, config
+    attempt = header["lead"] if attempt is None else attempt
+    if not 0 <= attempt < len(saved):
+        raise ConfigError(f"{path} holds attempts 0..{len(saved) - 1}, not {attempt}")
+    return pick(model, attempt), config
