@@ -1,15 +1,23 @@
 """Copies of one trained model, each perturbed, trained side by side: how many climb past it?
 
-Loads a run's model (best.npz by default), makes `--attempts` copies with Gaussian noise of
-standard deviation `--perturb` on every weight (a different draw per copy; at 0 the copies
-differ only in their batches), starts each copy's curriculum at `--level`, and trains them
-side by side with the run's settings (and any `--set` on top) for `--steps` steps, without
-restarts or solved checks, each copy on its own batches from the run's seed's data stream.
-Every `--every` steps it prints each copy's curriculum level; at the end, the copies counted
-by the highest level each reached. A diagnostic for restarting stuck attempts from the
-leader (population-based training): if no copy of a stuck model climbs, copying it is no use.
+Loads a run's model (best.npz by default; of latest.npz, the leading attempt), makes
+`--attempts` copies with Gaussian noise of standard deviation `--perturb` on every weight (a
+different draw per copy; at 0 the copies differ only in their batches), starts each copy's
+curriculum at `--level`, and trains them side by side with the run's settings (and any
+`--set` on top) for `--steps` steps, without restarts or solved checks, each copy on its own
+batches from the run's seed's data stream. Every `--every` steps it prints each copy's
+curriculum level and its training error over those steps; at the end, the copies counted by
+the highest level each reached. A diagnostic for restarting stuck attempts from the leader
+(population-based training): if no copy of a stuck model climbs, copying it is no use.
+
+At the top level, `--evaluate N` also gives each copy's fuzzy and discretised error at every
+training difficulty on N fresh examples per difficulty, and whether it passes the solved
+check; `--hardened` makes the copies' controllers see rounded inputs from the start
+(`numerics.harden_inputs`). Which setting takes a model at the top lower:
 
     python experiments/clone_attempts.py RUN --level 3 --perturb 0.05 --steps 3000
+    python experiments/clone_attempts.py RUN --checkpoint latest --level 10 --perturb 0 \\
+        --attempts 8 --steps 2000 --evaluate 100 --set lr=1e-3
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ import argparse
 import tempfile
 from collections import Counter
 
+import numpy as np
+
 from nram import use_single_threaded_xla
 
 use_single_threaded_xla()
@@ -25,7 +35,7 @@ use_single_threaded_xla()
 import jax  # noqa: E402
 
 from nram import config as nram_config  # noqa: E402
-from nram import train  # noqa: E402
+from nram import evaluate, tasks, train  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("run")
@@ -35,6 +45,8 @@ parser.add_argument("--perturb", type=float, default=0.05)
 parser.add_argument("--level", type=int, required=True)
 parser.add_argument("--steps", type=int, default=3000)
 parser.add_argument("--every", type=int, default=250)
+parser.add_argument("--evaluate", type=int, default=0, metavar="N", help="examples per size")
+parser.add_argument("--hardened", action="store_true")
 parser.add_argument("--set", action="append", default=[], dest="assignments")
 args = parser.parse_args()
 
@@ -50,18 +62,64 @@ def perturbed(number: int) -> train.NRAM:
     )
 
 
+def sampling_and_keeping(trainer: train.Trainer, kept: list[tasks.Batch]) -> None:
+    """The trainer samples as before, and keeps its last batches (for their masks) in
+    `kept`."""
+    sample = trainer.sample
+
+    def sample_and_keep() -> tuple[list[tasks.Batch], train.StepBatch]:
+        batches, stacked = sample()
+        kept[:] = batches
+        return batches, stacked
+
+    trainer.sample = sample_and_keep
+
+
+def report(trainer: train.Trainer, index: int) -> str:
+    """Copy `index`'s mean fuzzy and discretised error over the training difficulties, on
+    `--evaluate` fresh examples each, and its solved check."""
+    difficulties = list(range(1, config.max_difficulty + 1))
+    rng = np.random.default_rng(1000 + index)
+    errors = []
+    for discrete in (False, True):
+        results = evaluate.measure(
+            trainer.model(index),
+            config,
+            difficulties,
+            examples=args.evaluate,
+            discrete=discrete,
+            rng=rng,
+            memory_size=config.memory_size,
+        )
+        errors.append(100 * float(np.mean([result.error for result in results])))
+    solved, worst = trainer.check_solved(index)
+    return (
+        f"copy {index}: fuzzy {errors[0]:.2f}%, discretised {errors[1]:.2f}% (mean over n = "
+        f"1..{config.max_difficulty}); solved check: {solved} (worst {worst:.3f})"
+    )
+
+
 with tempfile.TemporaryDirectory() as run_dir:
     trainer = train.Trainer(config, run_dir)
     trainer.models = train.stack([perturbed(number) for number in range(args.attempts)])
     for attempt in trainer.attempts:
         attempt.curriculum.level = args.level
+        attempt.hardened = args.hardened
+    batches: list[tasks.Batch] = []
+    sampling_and_keeping(trainer, batches)
+    wrong, scored = np.zeros(args.attempts), np.zeros(args.attempts)
     while trainer.progress.step < args.steps:
-        trainer.step()
+        metrics = trainer.step()
+        wrong += metrics.wrong.sum(axis=1)
+        scored += [batch.mask.sum() for batch in batches]
         if trainer.progress.step % args.every == 0:
             levels = [attempt.curriculum.level for attempt in trainer.attempts]
-            errors = [f"{a.recent_error:.2f}" for a in trainer.attempts]
+            errors = " ".join(f"{100 * e:5.2f}" for e in wrong / np.maximum(scored, 1))
             step = trainer.progress.step
-            print(f"step {step}: levels {levels} recent errors {errors}", flush=True)
+            print(f"step {step}: levels {levels} training error (%) {errors}", flush=True)
+            wrong[:], scored[:] = 0, 0
     # Without restarts a copy's level only rises: its last is its highest.
     highest = Counter(attempt.curriculum.level for attempt in trainer.attempts)
     print(f"copies by highest level: {dict(sorted(highest.items()))}")
+    for index in range(args.attempts) if args.evaluate else ():
+        print(report(trainer, index), flush=True)
