@@ -82,8 +82,7 @@ class WalkBST(Task):
             turns[:, step] = np.where(walking, np.where(go_right, RIGHT, LEFT), 0)
             node = np.where(walking, np.where(go_right, right[rows, node], left[rows, node]), node)
             visited[:, step + 1] = node
-        walk_length = (turns > 0).sum(axis=1)
-        path_length = rng.integers(0, walk_length + 1)
+        path_length = self._path_lengths(rng, (turns > 0).sum(axis=1))
         end_node = visited[rows, path_length]
 
         # Memory: trash, then the header, then the nodes after the path's terminator.
@@ -111,6 +110,10 @@ class WalkBST(Task):
         target = np.zeros_like(memory)
         target[:, OUT_CELL] = values[rows, end_node]
         return memory, target, scored
+
+    def _path_lengths(self, rng: np.random.Generator, walk_length: np.ndarray) -> np.ndarray:
+        """How many of each walk's turns make the path: uniform in {0..walk length}."""
+        return rng.integers(0, walk_length + 1)
 
     def _run(self, memory: np.ndarray) -> None:
         size = memory.size
