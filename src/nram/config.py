@@ -145,6 +145,27 @@ class TrainConfig:
 # A plugin's task brings its own, in the same shape, as `task.defaults` (docs/plugins.md).
 # Gradient noise is off for the four easy tasks: it held Copy seeds back.
 EASY = {"noise": {"eta": 0.0}}
+
+
+def two_pass_recipe(memory_size: int, registers: int, offset: int) -> dict[str, Any]:
+    """Listk's recipe on a task's two-pass program machine (R `registers`, the module sequence
+    twice per step, T(n) = n + `offset`: docs/programs.md): width 64, batch 8, no noise, the
+    curriculum without its lookahead (level D trains on d <= D), attempts of 3,000 steps
+    (listk's first seeds left level 2 after 1,700-2,700), and rounded controller inputs once
+    right fuzzily (docs/ideas.md)."""
+    return {
+        "memory_size": memory_size,
+        "batch_size": 8,
+        "machine": {"registers": registers, "repeat": 2, "width": 64},
+        "horizon": {"scale": 1, "offset": offset, "minimum": 1},
+        "noise": {"eta": 0.0},
+        "curriculum": {"lookahead": False, "uniform_share": 0.0},
+        "numerics": {"harden_inputs": True},
+        "restart_after": 3000,
+        "steps": 1_000_000,
+    }
+
+
 PER_TASK: dict[str, dict[str, Any]] = {
     "access": {"memory_size": 24, **EASY},
     # lr 1e-3, entropy 0.01 and longer attempts: no variant measured better; a lottery, not
@@ -178,28 +199,16 @@ PER_TASK: dict[str, dict[str, Any]] = {
     # count + 1, as n + 2 is for Copy (p, then n elements).
     # a, then P[i] and A[P[i]] for each i: 2n + 1 reads.
     "permutation": {"memory_size": 14, "horizon": {"scale": 2, "offset": 2}},
-    # Listk: the two-pass program's machine (2 registers, T(n) = n + 1: docs/programs.md), the
-    # curriculum without its lookahead (level D trains on d <= D), no noise, cheap attempts
-    # long enough to leave level 2 (the first seeds did after 1,700-2,700 steps), and rounded
-    # controller inputs once right fuzzily (docs/ideas.md).
-    "listk": {
-        "memory_size": 24,
-        "batch_size": 8,
-        "machine": {"registers": 2, "repeat": 2, "width": 64},
-        "horizon": {"scale": 1, "offset": 1, "minimum": 1},
-        "noise": {"eta": 0.0},
-        "curriculum": {"lookahead": False, "uniform_share": 0.0},
-        "numerics": {"harden_inputs": True},
-        "restart_after": 3000,
-        "steps": 1_000_000,
-    },
+    "listk": two_pass_recipe(memory_size=24, registers=2, offset=1),
     # head, v, then each node's value and (but the last's) next: 2n + 1 reads.
     "listsearch": {"memory_size": 16, "horizon": {"scale": 2, "offset": 2}},
     # a, b, o, the two heads, then one read per output but the last: n + 4 reads. Six
     # registers: the smallest one-pass machine we know that holds merge (docs/programs.md).
     "merge": {"memory_size": 26, "horizon": {"offset": 5}, "machine": {"registers": 6}},
-    # root, then per turn (at most n - 1) d_i and the child, the path's 0, the value: 2n + 1.
-    "walkbst": {"memory_size": 44, "horizon": {"scale": 2, "offset": 2}},
+    # Walkbst: listk's recipe, and no entropy bonus, under which more attempts climb past
+    # level 2 (docs/ideas.md).
+    "walkbst": two_pass_recipe(memory_size=44, registers=3, offset=2)
+    | {"entropy": {"weight": 0.0}},
 }
 
 
