@@ -62,14 +62,14 @@ if args.all_attempts:
         wrong = errors(model, discrete=False)
         by_turns = " ".join(f"{wrong[turns == k].mean():5.2f}" for k in lengths)
         print(f"attempt {index:>2} (level {level:>2}):     {by_turns}  {wrong.mean():5.3f}")
-    raise SystemExit(0)
-
-model, _ = train.load_model(args.run, args.checkpoint, args.plugin)
-wrong = {"fuzzy": errors(model, discrete=False), "discretised": errors(model, discrete=True)}
-print(f"{'turns':>5} {'examples':>8} {'fuzzy':>7} {'discretised':>11}")
-for k in lengths:
-    chosen = turns == k
-    fuzzy, discrete = (float(wrong[name][chosen].mean()) for name in wrong)
-    print(f"{k:>5} {int(chosen.sum()):>8} {fuzzy:>7.3f} {discrete:>11.3f}")
-fuzzy, discrete = (float(wrong[name].mean()) for name in wrong)
-print(f"{'all':>5} {turns.size:>8} {fuzzy:>7.3f} {discrete:>11.3f}")
+else:
+    model, _ = train.load_model(args.run, args.checkpoint, args.plugin)
+    fuzzy, discrete = errors(model, discrete=False), errors(model, discrete=True)
+    print(f"{'turns':>5} {'examples':>8} {'fuzzy':>7} {'discretised':>11}")
+    for k in lengths:
+        chosen = turns == k
+        print(
+            f"{k:>5} {int(chosen.sum()):>8} {fuzzy[chosen].mean():>7.3f} "
+            f"{discrete[chosen].mean():>11.3f}"
+        )
+    print(f"{'all':>5} {turns.size:>8} {fuzzy.mean():>7.3f} {discrete.mean():>11.3f}")
