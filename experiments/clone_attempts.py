@@ -12,8 +12,10 @@ the highest level each reached. A diagnostic for restarting stuck attempts from 
 
 At the top level, `--evaluate N` also gives each copy's fuzzy and discretised error at every
 training difficulty on N fresh examples per difficulty, and whether it passes the solved
-check; `--hardened` makes the copies' controllers see rounded inputs from the start
-(`numerics.harden_inputs`). Which setting takes a model at the top lower:
+check, and the fuzzy error at each difficulty; `--hardened` makes the copies' controllers see
+rounded inputs from the start (`numerics.harden_inputs`). `--plugin FILE` loads plugin tasks,
+so that `--set task=NAME` can train the copies on another task of the same layout. Which
+setting takes a model at the top lower:
 
     python experiments/clone_attempts.py RUN --level 3 --perturb 0.05 --steps 3000
     python experiments/clone_attempts.py RUN --checkpoint latest --level 10 --perturb 0 \\
@@ -48,8 +50,10 @@ parser.add_argument("--every", type=int, default=250)
 parser.add_argument("--evaluate", type=int, default=0, metavar="N", help="examples per size")
 parser.add_argument("--hardened", action="store_true")
 parser.add_argument("--set", action="append", default=[], dest="assignments")
+parser.add_argument("--plugin", action="append", default=[], help="plugin files to load")
 args = parser.parse_args()
 
+nram_config.load_plugins(args.plugin)
 model, run_config = train.load_model(args.run, args.checkpoint)
 fixed = [f"parallel_attempts={args.attempts}", "restart_after=0", f"steps={args.steps}"]
 config = nram_config.override(run_config, assignments=fixed + args.assignments)
@@ -80,7 +84,7 @@ def report(trainer: train.Trainer, index: int) -> str:
     `--evaluate` fresh examples each, and its solved check."""
     difficulties = list(range(1, config.max_difficulty + 1))
     rng = np.random.default_rng(1000 + index)
-    errors = []
+    errors, each = [], []
     for discrete in (False, True):
         results = evaluate.measure(
             trainer.model(index),
@@ -92,10 +96,12 @@ def report(trainer: train.Trainer, index: int) -> str:
             memory_size=config.memory_size,
         )
         errors.append(100 * float(np.mean([result.error for result in results])))
+        each.append(" ".join(f"{result.error:.2f}" for result in results))
     solved, worst = trainer.check_solved(index)
     return (
         f"copy {index}: fuzzy {errors[0]:.2f}%, discretised {errors[1]:.2f}% (mean over n = "
-        f"1..{config.max_difficulty}); solved check: {solved} (worst {worst:.3f})"
+        f"1..{config.max_difficulty}); solved check: {solved} (worst {worst:.3f}); fuzzy by "
+        f"n: {each[0]}"
     )
 
 

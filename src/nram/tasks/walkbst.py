@@ -11,6 +11,8 @@ pointer of node x for turn d is cell x + d), keeping 0 free to end the path.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from nram.errors import TaskError
@@ -52,6 +54,51 @@ def build_bsts(values: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return children[:, 0, :width], children[:, 1, :width]
 
 
+class Walk(NamedTuple):
+    """Trees and paths, one per example: n nodes, values (B, >= n) in insertion order (node 0
+    the root), child indices (-1: none), the turns of a walk (0 past its end), how many of
+    them make the path, and the node the path ends at."""
+
+    n: np.ndarray
+    values: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    turns: np.ndarray
+    path_length: np.ndarray
+    end_node: np.ndarray
+
+
+def lay_out(rng: np.random.Generator, walk: Walk, memory_size: int) -> Arrays:
+    """Memory, target and scored cells: trash, the header, the nodes after the terminator."""
+    n, values, left, right, turns, path_length, end_node = walk
+    batch, max_n = n.size, int(n.max())
+    rows = np.arange(batch)
+    memory = rng.integers(0, memory_size, size=(batch, memory_size + 1))  # +1: dump
+    header_end = PATH_START + path_length  # the terminator's cell
+    addresses = place_blocks(rng, header_end + 1, n, NODE_WIDTH, memory_size)
+    node_address = np.concatenate([addresses, np.zeros((batch, 1), np.int64)], axis=1)
+    left_pointer = node_address[batch_rows(batch), left]  # child -1 -> the appended NULL
+    right_pointer = node_address[batch_rows(batch), right]
+    memory[batch_rows(batch), addresses] = values
+    in_tree = np.arange(max_n) < n[:, None]
+    for offset, pointer in ((LEFT, left_pointer), (RIGHT, right_pointer)):
+        memory[batch_rows(batch), np.where(in_tree, addresses + offset, memory_size)] = pointer
+    memory = memory[:, :memory_size]
+
+    col = np.arange(memory_size)[None, :]
+    in_path = (col >= PATH_START) & (col < header_end[:, None])
+    path_cells = np.take_along_axis(turns, np.clip(col - PATH_START, 0, turns.shape[1] - 1), axis=1)
+    memory = np.where(in_path, path_cells, memory)
+    memory[rows, header_end] = 0
+    memory[:, 0] = addresses[:, 0]
+    memory[:, OUT_CELL] = 0
+
+    scored = np.broadcast_to(col == OUT_CELL, memory.shape)
+    target = np.zeros_like(memory)
+    target[:, OUT_CELL] = values[rows, end_node]
+    return memory, target, scored
+
+
 class WalkBST(Task):
     """``root, out=0, d_1..d_k, 0`` + tree nodes: cell 1 := value of the node the path ends at."""
 
@@ -63,6 +110,11 @@ class WalkBST(Task):
         return 4 * difficulty + 2
 
     def _sample_batch(self, rng: np.random.Generator, n: np.ndarray, memory_size: int) -> Arrays:
+        walk = self._tree_and_path(rng, n, memory_size)
+        return lay_out(rng, walk, memory_size)
+
+    def _tree_and_path(self, rng: np.random.Generator, n: np.ndarray, memory_size: int) -> Walk:
+        """The trees of n nodes and their paths: a random walk to a leaf, cut short."""
         batch, max_n = n.size, int(n.max())
         rows = np.arange(batch)
         # Distinct values in a uniformly random insertion order: a prefix of a random permutation.
@@ -83,33 +135,7 @@ class WalkBST(Task):
             node = np.where(walking, np.where(go_right, right[rows, node], left[rows, node]), node)
             visited[:, step + 1] = node
         path_length = self._path_lengths(rng, (turns > 0).sum(axis=1))
-        end_node = visited[rows, path_length]
-
-        # Memory: trash, then the header, then the nodes after the path's terminator.
-        memory = rng.integers(0, memory_size, size=(batch, memory_size + 1))  # +1: dump
-        header_end = PATH_START + path_length  # the terminator's cell
-        addresses = place_blocks(rng, header_end + 1, n, NODE_WIDTH, memory_size)
-        node_address = np.concatenate([addresses, np.zeros((batch, 1), np.int64)], axis=1)
-        left_pointer = node_address[batch_rows(batch), left]  # child -1 -> the appended NULL
-        right_pointer = node_address[batch_rows(batch), right]
-        memory[batch_rows(batch), addresses] = values
-        in_tree = np.arange(max_n) < n[:, None]
-        for offset, pointer in ((LEFT, left_pointer), (RIGHT, right_pointer)):
-            memory[batch_rows(batch), np.where(in_tree, addresses + offset, memory_size)] = pointer
-        memory = memory[:, :memory_size]
-
-        col = np.arange(memory_size)[None, :]
-        in_path = (col >= PATH_START) & (col < header_end[:, None])
-        path_cells = np.take_along_axis(turns, np.clip(col - PATH_START, 0, max_n - 1), axis=1)
-        memory = np.where(in_path, path_cells, memory)
-        memory[rows, header_end] = 0
-        memory[:, 0] = addresses[:, 0]
-        memory[:, OUT_CELL] = 0
-
-        scored = np.broadcast_to(col == OUT_CELL, memory.shape)
-        target = np.zeros_like(memory)
-        target[:, OUT_CELL] = values[rows, end_node]
-        return memory, target, scored
+        return Walk(n, values, left, right, turns, path_length, visited[rows, path_length])
 
     def _path_lengths(self, rng: np.random.Generator, walk_length: np.ndarray) -> np.ndarray:
         """How many of each walk's turns make the path: uniform in {0..walk length}."""
