@@ -48,8 +48,8 @@ class WalkBSTByPath(WalkBST):
             column < path_turns[:, None], rng.integers(LEFT, RIGHT + 1, (batch, max_n)), 0
         )
 
-        # The path's values, sorted; each node takes the smallest left (next turn right) or the
-        # largest (next turn left), so the rest of the path lies on the side it turns to.
+        # The path's values, sorted; each node takes the smallest of those left (next turn right)
+        # or the largest (next turn left), so the rest of the path lies on the side it turns to.
         on_path = column < difficulty[:, None]
         path_values = np.sort(np.where(on_path, values, np.iinfo(np.int64).max), axis=1)
         low, high = np.zeros(batch, np.int64), difficulty - 1
@@ -57,7 +57,7 @@ class WalkBSTByPath(WalkBST):
             go_right = turns[:, step] == RIGHT
             taken = np.where(go_right, low, high)
             values[:, step] = np.where(step < difficulty, path_values[rows, taken], values[:, step])
-            low, high = low + go_right, high - ~go_right
+            low, high = low + go_right, high - (~go_right)
         left, right = build_bsts(values, nodes)
         return Walk(nodes, values, left, right, turns, path_turns, path_turns)
 
