@@ -80,11 +80,12 @@ def sampling_and_keeping(trainer: train.Trainer, kept: list[tasks.Batch]) -> Non
 
 
 def report(trainer: train.Trainer, index: int) -> str:
-    """Copy `index`'s mean fuzzy and discretised error over the training difficulties, on
-    `--evaluate` fresh examples each, and its solved check."""
+    """Copy `index`'s fuzzy and discretised error over the training difficulties, on
+    `--evaluate` fresh examples each (the mean, and the fuzzy one per difficulty), and its
+    solved check."""
     difficulties = list(range(1, config.max_difficulty + 1))
     rng = np.random.default_rng(1000 + index)
-    errors, each = [], []
+    errors = []  # fuzzy, then discretised: per difficulty
     for discrete in (False, True):
         results = evaluate.measure(
             trainer.model(index),
@@ -95,13 +96,14 @@ def report(trainer: train.Trainer, index: int) -> str:
             rng=rng,
             memory_size=config.memory_size,
         )
-        errors.append(100 * float(np.mean([result.error for result in results])))
-        each.append(" ".join(f"{result.error:.2f}" for result in results))
+        errors.append([result.error for result in results])
+    fuzzy, discretised = errors
     solved, worst = trainer.check_solved(index)
     return (
-        f"copy {index}: fuzzy {errors[0]:.2f}%, discretised {errors[1]:.2f}% (mean over n = "
-        f"1..{config.max_difficulty}); solved check: {solved} (worst {worst:.3f}); fuzzy by "
-        f"n: {each[0]}"
+        f"copy {index}: fuzzy {100 * np.mean(fuzzy):.2f}%, discretised "
+        f"{100 * np.mean(discretised):.2f}% (mean over n = 1..{config.max_difficulty}); solved "
+        f"check: {solved} (worst {worst:.3f}); fuzzy by n: "
+        + " ".join(f"{error:.2f}" for error in fuzzy)
     )
 
 

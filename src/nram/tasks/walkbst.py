@@ -55,7 +55,7 @@ def build_bsts(values: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 class Walk(NamedTuple):
-    """Trees and paths, one per example: n nodes, values (B, >= n) in insertion order (node 0
+    """Trees and paths, one per example: n nodes, values (B, max n) in insertion order (node 0
     the root), child indices (-1: none), the turns of a walk (0 past its end), how many of
     them make the path, and the node the path ends at."""
 
