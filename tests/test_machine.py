@@ -32,11 +32,15 @@ def example(seed: int, size: int = SIZE) -> tuple[jax.Array, jax.Array, jax.Arra
 
 
 def reference_run(
-    model: machine.NRAM, memory: np.ndarray, steps: int, round_inputs: bool = False
+    model: machine.NRAM,
+    memory: np.ndarray,
+    steps: int,
+    round_inputs: bool = False,
+    input_noise: np.ndarray | None = None,
 ) -> dict:
     """Eq. 1-3 written out in float64 numpy, one module at a time, from the controller's
     logits: an independent implementation of the machine's step. `round_inputs`: the
-    controller sees round(P(r_i = 0))."""
+    controller sees round(P(r_i = 0)); else P(r_i = 0) + `input_noise[t]`, if given."""
     size, registers = len(memory), model.config.registers
     layout = model.layout
     softmax = lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum()
@@ -47,6 +51,8 @@ def reference_run(
     remaining, halting, memories = 1.0, [], []
     for t in range(steps):
         inputs = np.round(regs[:, 0]) if round_inputs else regs[:, 0]
+        if input_noise is not None and not round_inputs:
+            inputs = inputs + input_noise[t]
         logits, state = model.controller(jnp.asarray(inputs, jnp.float32), state)
         logits = np.asarray(logits, np.float64)
         outputs = []
@@ -103,6 +109,19 @@ def test_rounded_inputs_match_the_reference_and_change_the_run() -> None:
     # The registers are soft after the first step, so the soft inputs give another run.
     soft = run_unnormalised(model, memory, target)
     assert not np.allclose(soft.target_probs, rounded.target_probs, atol=1e-4)
+
+
+def test_input_noise_matches_the_reference_and_leaves_rounded_inputs_alone() -> None:
+    model = machine.init(SMALL, jax.random.key(3))
+    memory, target, _ = example(1)
+    noise = np.random.default_rng(0).normal(0, 0.3, (STEPS, SMALL.registers))
+    noisy = run_unnormalised(model, memory, target, input_noise=jnp.asarray(noise, jnp.float32))
+    assert_matches_reference(noisy, model, memory, target, input_noise=noise)
+    assert not np.allclose(noisy.target_probs, run_unnormalised(model, memory, target).target_probs)
+    rounded = run_unnormalised(
+        model, memory, target, round_inputs=jnp.asarray(True), input_noise=jnp.asarray(noise)
+    )
+    assert_matches_reference(rounded, model, memory, target, round_inputs=True)
 
 
 def run_unnormalised(model: NRAM, memory: Array, target: Array, **options: Any) -> Outcome:

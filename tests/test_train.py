@@ -290,6 +290,24 @@ def test_resume_with_gradient_noise_gives_the_same_metrics(
     assert lines[1:] != quiet[1:4]
 
 
+def test_input_noise_is_drawn_per_step_beside_the_same_data(tmp_path: Path) -> None:
+    noisy = train.Trainer(
+        config.resolve("access", assignments=[*TINY, "numerics.input_noise=0.5"]), tmp_path / "a"
+    )
+    quiet = train.Trainer(tiny_config(steps=10), tmp_path / "b")
+    step_batch, quiet_batch = noisy.sample()[1], quiet.sample()[1]
+    assert quiet_batch.input_noise is None
+    np.testing.assert_array_equal(step_batch.memory, quiet_batch.memory)
+    noise = np.asarray(step_batch.input_noise)
+    assert noise.shape == (1, 16, noisy.settings.timesteps, noisy.config.machine.registers)
+    assert 0.4 < noise.std() < 0.6
+    noisy.step()
+    assert not np.array_equal(np.asarray(noisy.sample()[1].input_noise), noise)  # a new draw
+    quiet.step()
+    weights = lambda trainer: jax.tree_util.tree_leaves(eqx.filter(trainer.models, eqx.is_array))
+    assert not np.allclose(weights(noisy)[0], weights(quiet)[0])  # the noise reached the step
+
+
 def test_resume_across_a_restart_gives_the_same_metrics(tmp_path: Path) -> None:
     stuck = config.resolve("access", assignments=STUCK)
     train.train(stuck, tmp_path / "whole", progress_bar=False)

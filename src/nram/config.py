@@ -77,6 +77,10 @@ class NumericsSettings:
     # steps. A fuzzy program can be exact while
     # relying on a soft input (P = 0.07 where the discretised machine gives 0): docs/ideas.md.
     harden_inputs: bool = False
+    # Ours: while training, the controller sees P(r_i = 0) plus Gaussian noise of this
+    # standard deviation (not once its inputs are rounded), so that it cannot tell the steps
+    # apart by small differences between soft inputs (docs/ideas.md). 0: none.
+    input_noise: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -419,6 +423,7 @@ RANGES: dict[str, tuple[str, float]] = {
     "entropy.half_life": (">", 0),
     "entropy.sharpen": (">=", 0),
     "numerics.log_eps": (">", 0),
+    "numerics.input_noise": (">=", 0),
     "curriculum.threshold": (">=", 0),
     "evaluation.every": (">=", 1),
     "evaluation.examples": (">=", 1),

@@ -347,6 +347,7 @@ def run(
     discrete: bool = False,
     numerics: Numerics = Numerics(),
     round_inputs: Array | bool = False,
+    input_noise: Array | None = None,
     record: bool = False,
     dtype: jnp.dtype = jnp.float32,
 ) -> Outcome:
@@ -355,7 +356,8 @@ def run(
     memory, target: int arrays (M,); horizon: int scalar, the example's T. `round_inputs`
     (ours, `numerics.harden_inputs`): the controller sees round(P(r_i = 0)), as the
     discretised one does, and the gradient passes straight through the rounding; an array,
-    so that attempts trained side by side can differ in it.
+    so that attempts trained side by side can differ in it. `input_noise` (ours,
+    `numerics.input_noise`): (timesteps, R), added to the controller's unrounded inputs.
     """
     size = memory.shape[-1]
     check_cells("memory", memory, size)
@@ -371,10 +373,11 @@ def run(
     zero = jax.nn.one_hot(0, size, dtype=dtype)
     target_cells = jax.nn.one_hot(target, size, dtype=dtype)
 
-    def step(carry, time):
+    def step(carry, time_and_noise):
+        time, noise = time_and_noise
         registers, memory, state, remaining, readout_memory, read_out = carry
         zero_probs = registers[:, 0]
-        zero_probs = jnp.where(round_inputs, round_straight_through(zero_probs), zero_probs)
+        zero_probs = jnp.where(round_inputs, round_straight_through(zero_probs), zero_probs + noise)
         logits, state = model.controller(zero_probs, state)
         if numerics.activation_clip is not None:  # the controller's outputs are activations too
             logits = clip_gradient(logits, numerics.activation_clip)
@@ -435,7 +438,9 @@ def run(
         initial_memory,  # the read-out memory, replaced at the read-out step
         jnp.zeros((), bool),  # read out already
     )
-    final, per_step = jax.lax.scan(step, initial, jnp.arange(timesteps))
+    if input_noise is None:
+        input_noise = jnp.zeros((timesteps, register_count), dtype)
+    final, per_step = jax.lax.scan(step, initial, (jnp.arange(timesteps), input_noise))
     readout_values = jnp.argmax(final[4], axis=1)
     target_probs, halting, finish, step_entropy = per_step[:4]
     return Outcome(
@@ -448,13 +453,19 @@ def run_batch(
     memory: Array,
     target: Array,
     horizon: Array,
+    input_noise: Array | None = None,
     **options,
 ) -> Outcome:
-    """`run` over a batch: memory, target (B, M), horizon (B,); every Outcome field gains B."""
+    """`run` over a batch: memory, target (B, M), horizon (B,), input_noise None or
+    (B, timesteps, R); every Outcome field gains B."""
     check_cells("memory", memory, memory.shape[-1])  # `run` sees them traced, by vmap
     check_cells("target", target, memory.shape[-1])
-    return jax.vmap(partial(run, **options), in_axes=(None, 0, 0, 0))(
-        model, memory, target, horizon
+    noise_axis = None if input_noise is None else 0
+    one = lambda model, memory, target, horizon, noise: run(
+        model, memory, target, horizon, input_noise=noise, **options
+    )
+    return jax.vmap(one, in_axes=(None, 0, 0, 0, noise_axis))(
+        model, memory, target, horizon, input_noise
     )
 
 

@@ -56,6 +56,7 @@ class Stream(enum.IntEnum):
     DATA = 1  # the training batches
     SOLVED_CHECK = 2  # the solved check's fresh examples, one stream per step
     GENERALISATION = 3  # a sweep's examples beyond the training sizes, one per difficulty
+    INPUT_NOISE = 4  # `numerics.input_noise`, one stream per step
 
 
 def random_stream(seed: int, stream: Stream, *keys: int) -> np.random.Generator:
@@ -72,6 +73,7 @@ class StepBatch(NamedTuple):
     target: Array  # int (B, M): the expected final value of each scored cell
     mask: Array  # bool (B, M): the scored cells
     horizon: Array  # int (B,): each example's T(n)
+    input_noise: Array | None = None  # float (B, T, R): added to the controller's inputs
 
     @staticmethod
     def stacked(batches: list[tasks.Batch], horizon: Callable[[int], int]) -> StepBatch:
@@ -156,6 +158,7 @@ def objective(
         batch.memory,
         batch.target,
         batch.horizon,
+        batch.input_noise,
         timesteps=settings.timesteps,
         numerics=settings.numerics,
         round_inputs=round_inputs,
@@ -529,7 +532,15 @@ class Trainer:
         """The next batch of each attempt, in turn from the one data stream: as the task made
         them (host arrays) and as the step takes them."""
         batches = [self.sample_for(attempt, self.data_rng) for attempt in self.attempts]
-        return batches, StepBatch.stacked(batches, self.config.horizon)
+        step_batch = StepBatch.stacked(batches, self.config.horizon)
+        if self.config.numerics.input_noise > 0:  # its own stream: the same data as without
+            rng = random_stream(self.config.seed, Stream.INPUT_NOISE, self.progress.step)
+            shape = (len(batches), self.config.batch_size, self.settings.timesteps)
+            noise = rng.normal(
+                0.0, self.config.numerics.input_noise, shape + (self.config.machine.registers,)
+            )
+            step_batch = step_batch._replace(input_noise=jnp.asarray(noise, jnp.float32))
+        return batches, step_batch
 
     def sample_for(self, attempt: Attempt, rng: np.random.Generator) -> tasks.Batch:
         """A batch at the difficulties `attempt`'s curriculum draws, from `rng`."""
