@@ -4,6 +4,7 @@ running the program as a network."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -55,6 +56,33 @@ def test_every_shipped_program_is_exact(name: str) -> None:
     cases = examples(name)
     assert len(cases) >= 200
     assert wrong_examples(program.machine(), program, cases) == 0
+
+
+def on_default_machine(name: str) -> bool:
+    """The program's registers and passes are those its task trains with by default."""
+    program = programs.get(name)
+    default = config.resolve(program.task).machine
+    return (program.config.registers, program.config.repeat) == (default.registers, default.repeat)
+
+
+DEFAULT_MACHINE_PROGRAMS = [name for name in programs.NAMES if on_default_machine(name)]
+
+
+def test_every_hard_task_default_machine_holds_a_program() -> None:
+    tasks_held = {programs.get(name).task for name in DEFAULT_MACHINE_PROGRAMS}
+    assert {"swap", "listk", "listsearch", "merge", "walkbst"} <= tasks_held
+
+
+@pytest.mark.parametrize("name", DEFAULT_MACHINE_PROGRAMS)
+def test_a_program_on_its_tasks_default_machine_is_exact_under_the_default_horizon(
+    name: str,
+) -> None:
+    """The training defaults can express the task: the program, run for the horizon the
+    task trains and is evaluated with (not its own), is right on every example."""
+    program = programs.get(name)
+    horizon = config.resolve(program.task).horizon
+    under_default = dataclasses.replace(program, horizon=horizon)
+    assert wrong_examples(program.machine(), under_default, examples(name)) == 0
 
 
 @pytest.mark.parametrize("name", programs.NAMES)
