@@ -42,7 +42,7 @@ for index, level in enumerate(levels):
         difficulties,
         examples=args.examples,
         discrete=False,
-        rng=np.random.default_rng(args.seed),
+        rng=np.random.default_rng(args.seed),  # the same examples for every attempt
         memory_size=config.memory_size,
     )
     errors = [result.error for result in results]

@@ -373,11 +373,11 @@ def run(
     zero = jax.nn.one_hot(0, size, dtype=dtype)
     target_cells = jax.nn.one_hot(target, size, dtype=dtype)
 
-    def step(carry, time_and_noise):
-        time, noise = time_and_noise
+    def step(carry, time):
         registers, memory, state, remaining, readout_memory, read_out = carry
         zero_probs = registers[:, 0]
-        zero_probs = jnp.where(round_inputs, round_straight_through(zero_probs), zero_probs + noise)
+        soft = zero_probs if input_noise is None else zero_probs + input_noise[time]
+        zero_probs = jnp.where(round_inputs, round_straight_through(zero_probs), soft)
         logits, state = model.controller(zero_probs, state)
         if numerics.activation_clip is not None:  # the controller's outputs are activations too
             logits = clip_gradient(logits, numerics.activation_clip)
@@ -438,9 +438,7 @@ def run(
         initial_memory,  # the read-out memory, replaced at the read-out step
         jnp.zeros((), bool),  # read out already
     )
-    if input_noise is None:
-        input_noise = jnp.zeros((timesteps, register_count), dtype)
-    final, per_step = jax.lax.scan(step, initial, (jnp.arange(timesteps), input_noise))
+    final, per_step = jax.lax.scan(step, initial, jnp.arange(timesteps))
     readout_values = jnp.argmax(final[4], axis=1)
     target_probs, halting, finish, step_entropy = per_step[:4]
     return Outcome(
