@@ -3,16 +3,17 @@ curriculum level each reached, and the lowest recent training error any of them 
 run's highest level (from the `each_attempt` field of `metrics.jsonl`, which runs with
 `parallel_attempts` > 1 log every `log_every` steps).
 
-    python experiments/attempt_levels.py SWEEP_DIR...
+    python experiments/attempt_levels.py SWEEP_DIR... [--until STEP]
 
 prints, per run: its settings' label, the attempts begun, "levels" as level: count, the lowest
-recent error at the top level reached, and how the run ended.
+recent error at the top level reached, and how the run ended. `--until STEP` reads only the
+lines up to that step, so that runs cut off at different steps compare at the same one.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -39,11 +40,20 @@ def attempt_levels(lines: list[dict]) -> tuple[dict[int, int], float]:
     return highest, min(errors, default=float("nan"))
 
 
-for sweep in sys.argv[1:]:
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("sweeps", nargs="+", metavar="SWEEP_DIR")
+parser.add_argument("--until", type=int, default=None, metavar="STEP")
+args = parser.parse_args()
+
+for sweep in args.sweeps:
     settings = json.loads((Path(sweep) / "sweep.json").read_text())["settings"]
     for run in sorted(Path(sweep).glob("s*-seed*")):
         directory = RunDirectory(run)
-        lines = [line for line in directory.read_metrics() if "each_attempt" in line]
+        lines = [
+            line
+            for line in directory.read_metrics()
+            if "each_attempt" in line and (args.until is None or line["step"] <= args.until)
+        ]
         if not lines:
             continue
         highest, lowest = attempt_levels(lines)
