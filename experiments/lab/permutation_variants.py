@@ -11,12 +11,25 @@ mem[P[i]]: one circuit at every step, `WRITE(r1, READ(READ(r1)))`, `r1 <- INC(r1
 - ``permutation_ordered100``: every example in order, the copy alone.
 - ``permutation_gather``: P holds absolute addresses, cell 1+i := mem[P[i]] with P[i] in
   a..a+n-1 (no base to add): the loop with the indirection but without the ADD.
+- ``gather_keep0``: gather with cell 0 (a) scored too, so that it must survive the run, as a
+  must in permutation, where it is read at every step: gather's one-circuit loop writes cell
+  0 at step 0, and here it may not.
 - ``gather_scaffold50``: gather where half the examples hold, at every address c of A, the
   value c - 1, so that the answer is DEC of the value read at the counter: a decrement in
   place, whose loop has no READ of a READ. On those examples `READ(READ(r1))` and
   `DEC(READ(r1))` agree, so the decrement's loop is one choice from gather's.
 - ``permutation_scaffold50``: permutation where half the examples have A[j] = j + 1, so that
   the answer is INC(P[i]).
+- ``permutation_gather0_50``: permutation where half the examples are gather with cell 0 =
+  0 (P holds a + P[i], and mem[0 + a + P[i]] is the answer), so that gather's loop
+  `READ(READ(i))` is right on them and permutation's `READ(ADD(READ(i), READ(0)))` on all.
+- ``permutation_any``: P any map of {0..n-1} into itself (uniform, repeats allowed), not only
+  a permutation: cell 1+i := A[P[i]] is still permutation's program, while a program that
+  scatters A[j] to cell 1+P[j], right on every permutation of 2 and every involution (4 of
+  the 6 permutations of 3), is wrong on the maps that are not permutations.
+- ``permutation_placed``: permutation with A moved right by a uniform gap of zeros, so that
+  a is uniform in n+1..M-n (the paper's layout is gap 0): no constant names A, and a does
+  not tell the size. Permutation's program runs on it unchanged.
 
 Each trains on permutation's defaults (its machine, horizon and recipe); a model trained here
 runs on permutation (or gather) unchanged:
@@ -27,9 +40,12 @@ runs on permutation (or gather) unchanged:
 from __future__ import annotations
 
 import numpy as np
+from numpy.random import Generator
 
 from nram import config, tasks
 from nram.tasks.arrays import Permutation
+
+Array = np.ndarray
 
 
 def _targets(task: Permutation, memory: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -37,22 +53,40 @@ def _targets(task: Permutation, memory: np.ndarray, mask: np.ndarray) -> np.ndar
     return np.where(mask, np.stack([task.solve(row) for row in memory]), 0)
 
 
-class PermutationOrdered(Permutation):
-    """Permutation where a `share` of the examples have P = the identity."""
+class Variant(Permutation):
+    """Permutation's examples changed by `_change`; the targets by the task's own run."""
 
     defaults = config.PER_TASK["permutation"]
-
-    def __init__(self, share: float):
-        self.share = share
-        self.name = f"permutation_ordered{round(share * 100)}"
 
     def _sample_batch(
         self, rng: np.random.Generator, n: np.ndarray, memory_size: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         memory, _, in_permutation = super()._sample_batch(rng, n, memory_size)
-        ordered = (rng.random(n.size) < self.share)[:, None] & in_permutation
-        memory = np.where(ordered, np.arange(memory_size)[None, :] - 1, memory)  # cell 1+i: i
+        memory = self._change(rng, memory, n, in_permutation)
         return memory, _targets(self, memory, in_permutation), in_permutation
+
+    def _change(self, rng: Generator, memory: Array, n: Array, in_permutation: Array) -> Array:
+        raise NotImplementedError
+
+
+class ShareOfExamples(Variant):
+    """Permutation with a `share` of its examples changed; named `prefix` + the percentage."""
+
+    prefix = ""
+
+    def __init__(self, share: float):
+        self.share = share
+        self.name = f"{self.prefix}{round(share * 100)}"
+
+
+class PermutationOrdered(ShareOfExamples):
+    """Permutation where a `share` of the examples have P = the identity."""
+
+    prefix = "permutation_ordered"
+
+    def _change(self, rng: Generator, memory: Array, n: Array, in_permutation: Array) -> Array:
+        ordered = (rng.random(n.size) < self.share)[:, None] & in_permutation
+        return np.where(ordered, np.arange(memory.shape[1])[None, :] - 1, memory)  # cell 1+i: i
 
 
 class PermutationGather(Permutation):
@@ -70,6 +104,20 @@ class PermutationGather(Permutation):
         a = memory[0]
         for i in range(a - 1):
             memory[1 + i] = memory[memory[1 + i] % memory.size]
+
+
+class GatherKeep0(PermutationGather):
+    name = "gather_keep0"
+
+    def _sample_batch(
+        self, rng: np.random.Generator, n: np.ndarray, memory_size: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        memory, target, in_permutation = super()._sample_batch(rng, n, memory_size)
+        scored = in_permutation | (np.arange(memory_size) == 0)[None, :]
+        return memory, _targets(self, memory, scored), scored
+
+    def _scored_cells(self, memory: np.ndarray, difficulty: int) -> np.ndarray:
+        return np.arange(0, difficulty + 1)
 
 
 class Scaffold50:
@@ -101,12 +149,69 @@ class PermutationScaffold50(Scaffold50, Permutation):
     defaults = config.PER_TASK["permutation"]
 
 
+class PermutationGatherZero(ShareOfExamples):
+    """Permutation where a `share` of the examples are gather with cell 0 = 0."""
+
+    prefix = "permutation_gather0_"
+
+    def _change(self, rng: Generator, memory: Array, n: Array, in_permutation: Array) -> Array:
+        chosen = rng.random(n.size) < self.share
+        memory = np.where(chosen[:, None] & in_permutation, memory + n[:, None] + 1, memory)
+        memory[:, 0] = np.where(chosen, 0, memory[:, 0])
+        return memory
+
+    def _run(self, memory: np.ndarray) -> None:
+        if memory[0]:
+            super()._run(memory)
+            return
+        n = max(  # P holds a + P[i] = n + 1 + P[i]
+            k
+            for k in range(memory.size // 2 + 1)
+            if sorted(memory[1 : k + 1] - k - 1) == list(range(k))
+        )
+        for i in range(n):
+            memory[1 + i] = memory[memory[1 + i] % memory.size]
+
+
+class PermutationAny(Variant):
+    name = "permutation_any"
+
+    def _change(self, rng: Generator, memory: Array, n: Array, in_permutation: Array) -> Array:
+        maps = (rng.random(memory.shape) * n[:, None]).astype(memory.dtype)  # uniform in 0..n-1
+        return np.where(in_permutation, maps, memory)
+
+
+class PermutationPlaced(Variant):
+    name = "permutation_placed"
+
+    def _change(self, rng: Generator, memory: Array, n: Array, in_permutation: Array) -> Array:
+        size = memory.shape[1]
+        gap = rng.integers(0, size - 2 * n)[:, None]  # a + n - 1 <= M - 1
+        column = np.arange(size)[None, :]
+        n_col = n[:, None]
+        in_array = (column >= n_col + 1 + gap) & (column <= 2 * n_col + gap)
+        moved = np.take_along_axis(memory, np.clip(column - gap, 0, size - 1), axis=1)
+        memory = np.where(in_permutation, memory, np.where(in_array, moved, 0))
+        memory[:, 0] = n + 1 + gap[:, 0]
+        return memory
+
+    def _run(self, memory: np.ndarray) -> None:
+        a = memory[0]
+        n = max(k for k in range(a) if sorted(memory[1 : k + 1]) == list(range(k)))
+        for i in range(n):  # P fills cells 1..n, then zeros up to A
+            memory[1 + i] = memory[(a + memory[1 + i]) % memory.size]
+
+
 for task in (
     PermutationOrdered(0.5),
     PermutationOrdered(0.25),
     PermutationOrdered(1.0),
     PermutationGather(),
+    GatherKeep0(),
     GatherScaffold50(),
     PermutationScaffold50(),
+    PermutationPlaced(),
+    PermutationGatherZero(0.5),
+    PermutationAny(),
 ):
     tasks.register(task)
