@@ -20,6 +20,9 @@ setting takes a model at the top lower:
     python experiments/clone_attempts.py RUN --level 3 --perturb 0.05 --steps 3000
     python experiments/clone_attempts.py RUN --checkpoint latest --level 10 --perturb 0 \\
         --attempts 8 --steps 2000 --evaluate 100 --set lr=1e-3
+
+`--save DIR` keeps the copies as a run directory (latest.npz with every copy, best.npz with
+the leading one), so that a copy can be trained on a third task in turn.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ parser.add_argument("--evaluate", type=int, default=0, metavar="N", help="exampl
 parser.add_argument("--hardened", action="store_true")
 parser.add_argument("--set", action="append", default=[], dest="assignments")
 parser.add_argument("--plugin", action="append", default=[], help="plugin files to load")
+parser.add_argument("--save", metavar="DIR", help="keep the copies as a run directory here")
 args = parser.parse_args()
 
 nram_config.load_plugins(args.plugin)
@@ -107,8 +111,10 @@ def report(trainer: train.Trainer, index: int) -> str:
     )
 
 
-with tempfile.TemporaryDirectory() as run_dir:
-    trainer = train.Trainer(config, run_dir)
+with tempfile.TemporaryDirectory() as scratch:
+    trainer = train.Trainer(config, args.save or scratch)
+    if args.save:
+        trainer.run.create()  # refuses a directory that holds anything
     trainer.models = train.stack([perturbed(number) for number in range(args.attempts)])
     for attempt in trainer.attempts:
         attempt.curriculum.level = args.level
@@ -131,3 +137,7 @@ with tempfile.TemporaryDirectory() as run_dir:
     print(f"copies by highest level: {dict(sorted(highest.items()))}")
     for index in range(args.attempts) if args.evaluate else ():
         print(report(trainer, index), flush=True)
+    if args.save:  # for `nram program`, `nram eval` or another clone_attempts.py
+        trainer.run.write_config(config)
+        trainer.save("latest")
+        trainer.save_model("best", trainer.leader())
