@@ -13,7 +13,7 @@ mem[P[i]]: one circuit at every step, `WRITE(r1, READ(READ(r1)))`, `r1 <- INC(r1
   a..a+n-1 (no base to add): the loop with the indirection but without the ADD.
 - ``gather_keep0``: gather with cell 0 (a) scored too, so that it must survive the run, as a
   must in permutation, where it is read at every step: gather's one-circuit loop writes cell
-  0 at step 0, and here it may not.
+  0 at step 0, and here it may not. ``gather_keep_any``: the same with cell 0 any value.
 - ``gather_scaffold50``: gather where half the examples hold, at every address c of A, the
   value c - 1, so that the answer is DEC of the value read at the counter: a decrement in
   place, whose loop has no READ of a READ. On those examples `READ(READ(r1))` and
@@ -106,18 +106,43 @@ class PermutationGather(Permutation):
             memory[1 + i] = memory[memory[1 + i] % memory.size]
 
 
+def _gather(memory: np.ndarray) -> None:
+    """Gather in place, n told by P alone: cells 1..n hold n + 1 + a permutation of 0..n-1."""
+    n = max(
+        k
+        for k in range(memory.size // 2 + 1)
+        if sorted(memory[1 : k + 1] - k - 1) == list(range(k))
+    )
+    for i in range(n):
+        memory[1 + i] = memory[memory[1 + i] % memory.size]
+
+
 class GatherKeep0(PermutationGather):
     name = "gather_keep0"
+    cell0_random = False
 
     def _sample_batch(
         self, rng: np.random.Generator, n: np.ndarray, memory_size: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         memory, target, in_permutation = super()._sample_batch(rng, n, memory_size)
+        if self.cell0_random:
+            memory[:, 0] = rng.integers(1, memory_size, size=n.size)
         scored = in_permutation | (np.arange(memory_size) == 0)[None, :]
         return memory, _targets(self, memory, scored), scored
 
+    def _run(self, memory: np.ndarray) -> None:
+        _gather(memory)
+
     def _scored_cells(self, memory: np.ndarray, difficulty: int) -> np.ndarray:
         return np.arange(0, difficulty + 1)
+
+
+class GatherKeepAny(GatherKeep0):
+    """Gather with cell 0 scored and holding any value, so that it cannot be rebuilt from
+    the counter (a = n + 1 = T(n)) as copies of gather's loop learn to on `gather_keep0`."""
+
+    name = "gather_keep_any"
+    cell0_random = True
 
 
 class Scaffold50:
@@ -164,13 +189,7 @@ class PermutationGatherZero(ShareOfExamples):
         if memory[0]:
             super()._run(memory)
             return
-        n = max(  # P holds a + P[i] = n + 1 + P[i]
-            k
-            for k in range(memory.size // 2 + 1)
-            if sorted(memory[1 : k + 1] - k - 1) == list(range(k))
-        )
-        for i in range(n):
-            memory[1 + i] = memory[memory[1 + i] % memory.size]
+        _gather(memory)
 
 
 class PermutationAny(Variant):
@@ -208,6 +227,7 @@ for task in (
     PermutationOrdered(1.0),
     PermutationGather(),
     GatherKeep0(),
+    GatherKeepAny(),
     GatherScaffold50(),
     PermutationScaffold50(),
     PermutationPlaced(),
