@@ -51,7 +51,7 @@ involution = {
     for n, batch in batches.items()
 }
 print(
-    "fuzzy error on involutions / the others: "
+    "examples, involutions / the others: "
     + ", ".join(f"n = {n}: {involution[n].sum()} / {(~involution[n]).sum()}" for n in sizes)
 )
 for index, level in enumerate(levels):
@@ -64,5 +64,5 @@ for index, level in enumerate(levels):
         )
         error = wrong / n
         others = f"{error[~involution[n]].mean():.2f}" if (~involution[n]).any() else "   -"
-        cells.append(f"n = {n}: {error[involution[n]].mean():.2f} / {others}")
+        cells.append(f"n = {n}: {error[involution[n]].mean():.2f} / {others}")  # fuzzy error
     print(f"attempt {index:>2} (level {level:>2}): " + "   ".join(cells), flush=True)

@@ -101,9 +101,7 @@ class PermutationGather(Permutation):
         return memory, target, in_permutation
 
     def _run(self, memory: np.ndarray) -> None:
-        a = memory[0]
-        for i in range(a - 1):
-            memory[1 + i] = memory[memory[1 + i] % memory.size]
+        _gather(memory)
 
 
 def _gather(memory: np.ndarray) -> None:
@@ -129,9 +127,6 @@ class GatherKeep0(PermutationGather):
             memory[:, 0] = rng.integers(1, memory_size, size=n.size)
         scored = in_permutation | (np.arange(memory_size) == 0)[None, :]
         return memory, _targets(self, memory, scored), scored
-
-    def _run(self, memory: np.ndarray) -> None:
-        _gather(memory)
 
     def _scored_cells(self, memory: np.ndarray, difficulty: int) -> np.ndarray:
         return np.arange(0, difficulty + 1)
@@ -188,8 +183,8 @@ class PermutationGatherZero(ShareOfExamples):
     def _run(self, memory: np.ndarray) -> None:
         if memory[0]:
             super()._run(memory)
-            return
-        _gather(memory)
+        else:  # gather's example
+            _gather(memory)
 
 
 class PermutationAny(Variant):
