@@ -1,5 +1,5 @@
-"""A plugin task (docs/plugins.md) for docs/ideas.md's walkbst at the top level: walkbst whose
-difficulty is the path, not the tree.
+"""Plugin tasks (docs/plugins.md) for docs/ideas.md's walkbst at the top level: walkbst with
+the path's length chosen, not drawn from a random walk.
 
 Walkbst's difficulty is the tree's size n and its path a prefix of uniform length of a random
 walk, so at n = 3..10 only 15% of paths have three turns or more: a program exact for two
@@ -15,9 +15,13 @@ top learnt two turns, not a loop.
   five turns), and T = 8 steps at every difficulty, five turns' worth: a horizon that grew
   with d would tell the machine where the path ends (the first try, T(d) = d + 2, learnt to
   answer at the last step and was wrong on almost every walkbst path, docs/ideas.md).
+- ``walkbst_deep``: walkbst's difficulty and horizon, a tree of n nodes, and a path of k
+  turns with k uniform in {0..n-1}, built as ``walkbst_bypath`` builds its path: listk's
+  number of hops (k uniform below n), in walkbst's layout. At n = 10 two thirds of the paths
+  have three turns or more, so an unrolled program cannot pass the top levels.
 
-The layout, the answer and the machine are walkbst's (its defaults but the horizon), so a
-model trained here runs on walkbst unchanged.
+The layout, the answer and the machine are walkbst's (its defaults, but ``walkbst_bypath``'s
+horizon), so a model trained here runs on walkbst unchanged.
 
     nram --plugin experiments/lab/path_curriculum.py train walkbst_bypath
 """
@@ -30,36 +34,51 @@ from nram import config, tasks
 from nram.tasks.walkbst import LEFT, RIGHT, Walk, WalkBST, build_bsts
 
 
+def tree_with_path(
+    rng: np.random.Generator, nodes: np.ndarray, path_turns: np.ndarray, memory_size: int
+) -> Walk:
+    """Trees of ``nodes`` nodes whose first ``path_turns + 1`` insertions are a path of random
+    turns from the root (node i is the path's i-th node); the other values follow in random
+    order and cannot change the path, since an insertion adds a leaf."""
+    batch = nodes.size
+    rows = np.arange(batch)
+    max_n = int(nodes.max())
+    values = np.argsort(rng.random((batch, memory_size - 1)), axis=1)[:, :max_n] + 1
+    column = np.arange(max_n)[None, :]
+    turns = np.where(column < path_turns[:, None], rng.integers(LEFT, RIGHT + 1, (batch, max_n)), 0)
+
+    # The path's values, sorted; each node takes the smallest of those left (next turn right)
+    # or the largest (next turn left), so the rest of the path lies on the side it turns to.
+    path_nodes = path_turns + 1
+    on_path = column < path_nodes[:, None]
+    path_values = np.sort(np.where(on_path, values, np.iinfo(np.int64).max), axis=1)
+    low, high = np.zeros(batch, np.int64), path_nodes - 1
+    for step in range(int(path_nodes.max())):
+        go_right = turns[:, step] == RIGHT
+        taken = np.where(go_right, low, high)
+        values[:, step] = np.where(step < path_nodes, path_values[rows, taken], values[:, step])
+        low, high = low + go_right, high - (~go_right)
+    left, right = build_bsts(values, nodes)
+    return Walk(nodes, values, left, right, turns, path_turns, path_turns)
+
+
 class WalkBSTByPath(WalkBST):
     name = "walkbst_bypath"
     paper_max_difficulty = 6
     defaults = config.PER_TASK["walkbst"] | {"horizon": {"scale": 0, "offset": 8, "minimum": 1}}
 
     def _tree_and_path(self, rng: np.random.Generator, n: np.ndarray, memory_size: int) -> Walk:
-        difficulty = n  # the path's nodes: d - 1 turns
-        batch = difficulty.size
-        rows = np.arange(batch)
-        nodes = rng.integers(difficulty, (memory_size - difficulty - 2) // 3 + 1)
-        max_n = int(nodes.max())
-        values = np.argsort(rng.random((batch, memory_size - 1)), axis=1)[:, :max_n] + 1
-        path_turns = difficulty - 1
-        column = np.arange(max_n)[None, :]
-        turns = np.where(
-            column < path_turns[:, None], rng.integers(LEFT, RIGHT + 1, (batch, max_n)), 0
-        )
-
-        # The path's values, sorted; each node takes the smallest of those left (next turn right)
-        # or the largest (next turn left), so the rest of the path lies on the side it turns to.
-        on_path = column < difficulty[:, None]
-        path_values = np.sort(np.where(on_path, values, np.iinfo(np.int64).max), axis=1)
-        low, high = np.zeros(batch, np.int64), difficulty - 1
-        for step in range(int(difficulty.max())):
-            go_right = turns[:, step] == RIGHT
-            taken = np.where(go_right, low, high)
-            values[:, step] = np.where(step < difficulty, path_values[rows, taken], values[:, step])
-            low, high = low + go_right, high - (~go_right)
-        left, right = build_bsts(values, nodes)
-        return Walk(nodes, values, left, right, turns, path_turns, path_turns)
+        nodes = rng.integers(n, (memory_size - n - 2) // 3 + 1)  # as many as fit
+        return tree_with_path(rng, nodes, n - 1, memory_size)
 
 
-tasks.register(WalkBSTByPath())
+class WalkBSTDeep(WalkBST):
+    name = "walkbst_deep"
+    defaults = config.PER_TASK["walkbst"]
+
+    def _tree_and_path(self, rng: np.random.Generator, n: np.ndarray, memory_size: int) -> Walk:
+        return tree_with_path(rng, n, rng.integers(0, n), memory_size)  # listk's k: 0..n-1
+
+
+for task in (WalkBSTByPath(), WalkBSTDeep()):
+    tasks.register(task)
