@@ -17,7 +17,7 @@ top learnt two turns, not a loop.
   answer at the last step and was wrong on almost every walkbst path, docs/ideas.md).
 - ``walkbst_deep``: walkbst's difficulty and horizon, a tree of n nodes, and a path of k
   turns with k uniform in {0..n-1}, built as ``walkbst_bypath`` builds its path: listk's
-  number of hops (k uniform below n), in walkbst's layout. At n = 10 two thirds of the paths
+  number of hops (k uniform below n), in walkbst's layout. At n = 10, 71% of the paths
   have three turns or more, so an unrolled program cannot pass the top levels.
 
 The layout, the answer and the machine are walkbst's (its defaults, but ``walkbst_bypath``'s
