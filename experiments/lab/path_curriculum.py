@@ -19,6 +19,9 @@ top learnt two turns, not a loop.
   turns with k uniform in {0..n-1}, built as ``walkbst_bypath`` builds its path: listk's
   number of hops (k uniform below n), in walkbst's layout. At n = 10, 71% of the paths
   have three turns or more, so an unrolled program cannot pass the top levels.
+- ``walkbst_deep_left``: ``walkbst_deep`` with every turn left (d_i = 1), so that the child's
+  pointer is INC of the node's address, not an ADD of the turn read: listk's loop with the
+  hops counted by a path that ends in 0 instead of by k.
 
 The layout, the answer and the machine are walkbst's (its defaults, but ``walkbst_bypath``'s
 horizon), so a model trained here runs on walkbst unchanged.
@@ -35,17 +38,24 @@ from nram.tasks.walkbst import LEFT, RIGHT, Walk, WalkBST, build_bsts
 
 
 def tree_with_path(
-    rng: np.random.Generator, nodes: np.ndarray, path_turns: np.ndarray, memory_size: int
+    rng: np.random.Generator,
+    nodes: np.ndarray,
+    path_turns: np.ndarray,
+    memory_size: int,
+    left_only: bool = False,
 ) -> Walk:
     """Trees of ``nodes`` nodes whose first ``path_turns + 1`` insertions are a path of random
-    turns from the root (node i is the path's i-th node); the other values follow in random
-    order and cannot change the path, since an insertion adds a leaf."""
+    turns (every one left if ``left_only``) from the root (node i is the path's i-th node);
+    the other values follow in random order and cannot change the path, since an insertion
+    adds a leaf."""
     batch = nodes.size
     rows = np.arange(batch)
     max_n = int(nodes.max())
     values = np.argsort(rng.random((batch, memory_size - 1)), axis=1)[:, :max_n] + 1
     column = np.arange(max_n)[None, :]
     turns = np.where(column < path_turns[:, None], rng.integers(LEFT, RIGHT + 1, (batch, max_n)), 0)
+    if left_only:
+        turns = np.where(turns > 0, LEFT, 0)
 
     # The path's values, sorted; each node takes the smallest of those left (next turn right)
     # or the largest (next turn left), so the rest of the path lies on the side it turns to.
@@ -80,5 +90,13 @@ class WalkBSTDeep(WalkBST):
         return tree_with_path(rng, n, rng.integers(0, n), memory_size)  # listk's k: 0..n-1
 
 
-for task in (WalkBSTByPath(), WalkBSTDeep()):
+class WalkBSTDeepLeft(WalkBST):
+    name = "walkbst_deep_left"
+    defaults = config.PER_TASK["walkbst"]
+
+    def _tree_and_path(self, rng: np.random.Generator, n: np.ndarray, memory_size: int) -> Walk:
+        return tree_with_path(rng, n, rng.integers(0, n), memory_size, left_only=True)
+
+
+for task in (WalkBSTByPath(), WalkBSTDeep(), WalkBSTDeepLeft()):
     tasks.register(task)
