@@ -85,17 +85,16 @@ class WalkBSTByPath(WalkBST):
 class WalkBSTDeep(WalkBST):
     name = "walkbst_deep"
     defaults = config.PER_TASK["walkbst"]
+    left_only = False
 
     def _tree_and_path(self, rng: np.random.Generator, n: np.ndarray, memory_size: int) -> Walk:
-        return tree_with_path(rng, n, rng.integers(0, n), memory_size)  # listk's k: 0..n-1
+        path_turns = rng.integers(0, n)  # listk's k: 0..n-1
+        return tree_with_path(rng, n, path_turns, memory_size, self.left_only)
 
 
-class WalkBSTDeepLeft(WalkBST):
+class WalkBSTDeepLeft(WalkBSTDeep):
     name = "walkbst_deep_left"
-    defaults = config.PER_TASK["walkbst"]
-
-    def _tree_and_path(self, rng: np.random.Generator, n: np.ndarray, memory_size: int) -> Walk:
-        return tree_with_path(rng, n, rng.integers(0, n), memory_size, left_only=True)
+    left_only = True
 
 
 for task in (WalkBSTByPath(), WalkBSTDeep(), WalkBSTDeepLeft()):
