@@ -35,11 +35,12 @@ from nram.tasks.walkbst import PATH_START  # noqa: E402
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("run")
 parser.add_argument("--checkpoint", default="best")
-parser.add_argument("--all-attempts", action="store_true")
+kind = parser.add_mutually_exclusive_group()
+kind.add_argument("--all-attempts", action="store_true")
+kind.add_argument("--by-size", action="store_true", help="fuzzy error by n and turns")
 parser.add_argument("--plugin", action="append", default=[], help="plugin files the run used")
 parser.add_argument("--examples", type=int, default=250)
 parser.add_argument("--seed", type=int, default=5)
-parser.add_argument("--by-size", action="store_true", help="fuzzy error by n and turns")
 parser.add_argument("--extra-steps", default="0", help="comma-separated steps added to T(n)")
 args = parser.parse_args()
 
@@ -63,17 +64,21 @@ def errors(model: train.NRAM, discrete: bool, extra: int) -> np.ndarray:
     )
 
 
-if not args.all_attempts:
+if args.all_attempts:  # every attempt of latest.npz, each at its curriculum level
+    header = checkpoint.read_header(RunDirectory(args.run).checkpoint("latest"))
+    levels = [attempt["curriculum"]["level"] for attempt in header["attempts"]]
+    models = [
+        train.load_model(args.run, "latest", args.plugin, attempt=index)[0]
+        for index in range(len(levels))
+    ]
+else:
     model, _ = train.load_model(args.run, args.checkpoint, args.plugin)
 for extra in extra_steps:
     if len(extra_steps) > 1:
         print(f"T(n) + {extra} steps:")
     if args.all_attempts:
-        path = RunDirectory(args.run).checkpoint("latest")
-        levels = [a["curriculum"]["level"] for a in checkpoint.read_header(path)["attempts"]]
         print("fuzzy error by turns k = " + " ".join(f"{k:>5}" for k in lengths) + "    all")
-        for index, level in enumerate(levels):
-            model, _ = train.load_model(args.run, "latest", args.plugin, attempt=index)
+        for index, (level, model) in enumerate(zip(levels, models, strict=True)):
             wrong = errors(model, discrete=False, extra=extra)
             by_turns = " ".join(f"{wrong[turns == k].mean():5.2f}" for k in lengths)
             print(f"attempt {index:>2} (level {level:>2}):     {by_turns}  {wrong.mean():5.3f}")
