@@ -15,20 +15,23 @@ the one it took, and the attempts the saved steps would have paid for are not se
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from nram.rundir import RunDirectory
 
-def first_reached(lines: list[dict]) -> dict[int, dict[int, int]]:
-    """Per attempt, per level: the steps into the attempt at which it was first logged there.
-    The lines are assumed in step order, an attempt's lines consecutive."""
+
+def level_timelines(lines: list[dict]) -> dict[int, tuple[dict[int, int], int]]:
+    """Per attempt: the steps into the attempt at which it was first logged at each level, and
+    the steps it ran. The lines are in step order, an attempt's lines consecutive."""
     start: dict[int, int] = {}
-    firsts: dict[int, dict[int, int]] = {}
+    attempts: dict[int, tuple[dict[int, int], int]] = {}
     for line in lines:
         attempt = line["attempt"]
-        start.setdefault(attempt, line["step"])
-        firsts.setdefault(attempt, {}).setdefault(line["level"], line["step"] - start[attempt])
-    return firsts
+        into = line["step"] - start.setdefault(attempt, line["step"])
+        firsts, _ = attempts.get(attempt, ({}, 0))
+        firsts.setdefault(line["level"], into)
+        attempts[attempt] = (firsts, into)
+    return attempts
 
 
 def replay(firsts: dict[int, int], length: int, top: int, restart_after: int) -> tuple[int, int]:
@@ -53,12 +56,11 @@ def main() -> None:
         attempts = []  # (label, level firsts, length)
         top = 0
         for run in sorted(path for path in sweep.glob("s*-seed*") if path.is_dir()):
-            lines = [json.loads(text) for text in (run / "metrics.jsonl").read_text().splitlines()]
+            lines = RunDirectory(run).read_metrics()
             top = max([top] + [line["level"] for line in lines])
             seed = run.name.split("seed")[-1]
-            for attempt, firsts in first_reached(lines).items():
-                steps = [line["step"] for line in lines if line["attempt"] == attempt]
-                attempts.append((f"{seed}/{attempt}", firsts, steps[-1] - steps[0]))
+            for attempt, (firsts, length) in level_timelines(lines).items():
+                attempts.append((f"{seed}/{attempt}", firsts, length))
         print(f"{sweep}: {len(attempts)} attempts, top level {top}")
         for rule in rules:
             spent, tops = 0, []
