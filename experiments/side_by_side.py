@@ -44,7 +44,7 @@ class PairedTrainer(train.Trainer):
     def sample(self) -> tuple[list[tasks.Batch], train.StepBatch]:
         pairs = zip(self.attempts, self.streams, strict=True)
         batches = [self.sample_for(attempt, rng) for attempt, rng in pairs]
-        return batches, train.StepBatch.stacked(batches, self.config.horizon)
+        return batches, train.StepBatch.stacked(batches, [self.config.horizon] * len(batches))
 
 
 def main() -> None:

@@ -133,3 +133,15 @@ def test_bad_toml_files_are_clear_errors(tmp_path: Path) -> None:
 def test_horizon_rule() -> None:
     horizon = config.Horizon(scale=2, offset=1, minimum=6)
     assert [horizon(n) for n in (1, 2, 3, 10)] == [6, 6, 7, 21]
+    assert horizon.climbing() == horizon  # no climb settings: one horizon throughout
+    climb = config.Horizon(scale=2, offset=1, minimum=4, climb_scale=1, climb_offset=2).climbing()
+    assert [climb(n) for n in (1, 2, 3, 10)] == [4, 4, 5, 12]
+    half = config.Horizon(scale=2, offset=1, climb_offset=0).climbing()  # scale kept: 2n + 0
+    assert [half(n) for n in (1, 5)] == [2, 10]
+
+
+def test_a_climb_horizon_with_no_step_is_refused_by_its_own_name() -> None:
+    with pytest.raises(config.ConfigError, match=r"T\(1\) = 0 .*horizon.climb_offset"):
+        config.resolve("copy", assignments=["horizon.climb_offset=-100", "horizon.minimum=0"])
+    with pytest.raises(config.ConfigError, match="horizon.climb_scale must be >= 0"):
+        config.resolve("copy", assignments=["horizon.climb_scale=-1"])

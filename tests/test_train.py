@@ -114,6 +114,22 @@ def test_checkpoints_hold_no_pickle(trained_run: Path) -> None:
     assert all(archive[name].dtype != object for name in archive.files)
 
 
+def test_below_the_top_level_examples_get_the_climb_horizon(tmp_path: Path) -> None:
+    climbing = config.resolve(
+        "access", assignments=[*TINY, "horizon.climb_scale=0", "horizon.climb_offset=2"]
+    )
+    trainer = train.Trainer(climbing, tmp_path)  # level 1 of 3; T(n) = n + 2 at the top
+    attempt = trainer.attempts[0]
+    batches, step_batch = trainer.sample()
+    assert not attempt.at_top and np.all(np.asarray(step_batch.horizon) == 2)
+    assert trainer.step_settings().timesteps == 2  # the scan runs the climb's longest
+    attempt.curriculum.level = climbing.max_difficulty
+    batches, step_batch = trainer.sample()
+    expected = [[n + 2 for n in batch.difficulty] for batch in batches]
+    np.testing.assert_array_equal(step_batch.horizon, expected)
+    assert trainer.step_settings().timesteps == trainer.settings.timesteps == 5
+
+
 def test_a_non_finite_step_is_skipped(tmp_path: Path) -> None:
     trainer = train.Trainer(tiny_config(steps=10), tmp_path)
     poisoned = eqx.tree_at(

@@ -27,14 +27,28 @@ from nram.machine import MachineConfig
 
 @dataclass(frozen=True)
 class Horizon:
-    """Timesteps an example of difficulty n gets: T(n) = max(minimum, scale * n + offset)."""
+    """Timesteps an example of difficulty n gets: T(n) = max(minimum, scale * n + offset).
+
+    `climb_scale` and `climb_offset`, where set, replace `scale` and `offset` for training
+    examples below the curriculum's top level: a horizon for the climb, and T(n) at the top
+    and in every evaluation. Ours, not the paper's (docs/configuration.md)."""
 
     scale: int = 1
     offset: int = 2
     minimum: int = 1
+    climb_scale: int | None = None
+    climb_offset: int | None = None
 
     def __call__(self, difficulty: int) -> int:
         return max(self.minimum, self.scale * difficulty + self.offset)
+
+    def climbing(self) -> Horizon:
+        """The horizon below the top level (this one where neither climb setting is set)."""
+        return Horizon(
+            scale=self.scale if self.climb_scale is None else self.climb_scale,
+            offset=self.offset if self.climb_offset is None else self.climb_offset,
+            minimum=self.minimum,
+        )
 
 
 @dataclass(frozen=True)
@@ -420,6 +434,7 @@ RANGES: dict[str, tuple[str, float]] = {
     "parallel_attempts": (">=", 1),
     "patience": (">=", 0),
     "horizon.scale": (">=", 0),
+    "horizon.climb_scale": (">=", 0),
     "clip.activation": (">", 0),
     "clip.global_norm": (">", 0),
     "noise.eta": (">=", 0),
@@ -460,6 +475,7 @@ def validate(config: TrainConfig) -> TrainConfig:
             f"{needed}, got {config.memory_size}"
         )
     _check_horizon(config.horizon, task.min_difficulty, config.max_difficulty)
+    _check_horizon(config.horizon.climbing(), task.min_difficulty, config.max_difficulty, "climb_")
     shares = config.curriculum.uniform_share + config.curriculum.near_share
     if shares > 1:
         raise ConfigError(
@@ -513,14 +529,16 @@ def _check_range(name: str, value: Any) -> None:
             raise ConfigError(f"{name} must be {comparison} {bound}{off}, got {value}")
 
 
-def _check_horizon(horizon: Horizon, low: int, high: int) -> None:
-    """T(n) >= 1 at every training difficulty; T grows with n (scale >= 0), so beyond too."""
+def _check_horizon(horizon: Horizon, low: int, high: int, prefix: str = "") -> None:
+    """T(n) >= 1 at every training difficulty; T grows with n (scale >= 0), so beyond too.
+    `prefix` "climb_": the climb's horizon, named by its own settings."""
+    scale, offset = f"horizon.{prefix}scale", f"horizon.{prefix}offset"
     for difficulty in (low, high):  # T is max(minimum, a line): its least is at an end
         if horizon(difficulty) < 1:
             raise ConfigError(
-                f"the horizon T(n) = max(horizon.minimum, horizon.scale * n + horizon.offset) "
+                f"the horizon T(n) = max(horizon.minimum, {scale} * n + {offset}) "
                 f"gives T({difficulty}) = {horizon(difficulty)} steps; every difficulty "
-                f"{low}..{high} needs T(n) >= 1: raise horizon.minimum or horizon.offset"
+                f"{low}..{high} needs T(n) >= 1: raise horizon.minimum or {offset}"
             )
 
 

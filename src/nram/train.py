@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -37,7 +37,7 @@ import optax
 from jax import Array
 
 from nram import checkpoint, evaluate, loss, machine, tasks
-from nram.config import TrainConfig, validate
+from nram.config import Horizon, TrainConfig, validate
 from nram.curriculum import Curriculum
 from nram.errors import CheckpointError, ConfigError
 from nram.machine import NRAM
@@ -76,15 +76,15 @@ class StepBatch(NamedTuple):
     input_noise: Array | None = None  # float (B, T, R): added to the controller's inputs
 
     @staticmethod
-    def stacked(batches: list[tasks.Batch], horizon: Callable[[int], int]) -> StepBatch:
-        """One batch per attempt trained side by side, each example with its T(n) =
-        `horizon(n)`: every field gains a leading axis."""
-        horizons = [[horizon(int(n)) for n in batch.difficulty] for batch in batches]
+    def stacked(batches: list[tasks.Batch], horizons: list[Callable[[int], int]]) -> StepBatch:
+        """One batch per attempt trained side by side, each example of batch k with its T(n) =
+        `horizons[k](n)`: every field gains a leading axis."""
+        steps = [[h(int(n)) for n in b.difficulty] for b, h in zip(batches, horizons, strict=True)]
         return StepBatch(
             jnp.asarray(np.stack([batch.memory for batch in batches])),
             jnp.asarray(np.stack([batch.target for batch in batches])),
             jnp.asarray(np.stack([batch.mask for batch in batches])),
-            jnp.asarray(np.array(horizons, np.int32)),
+            jnp.asarray(np.array(steps, np.int32)),
         )
 
 
@@ -532,15 +532,27 @@ class Trainer:
         """The next batch of each attempt, in turn from the one data stream: as the task made
         them (host arrays) and as the step takes them."""
         batches = [self.sample_for(attempt, self.data_rng) for attempt in self.attempts]
-        step_batch = StepBatch.stacked(batches, self.config.horizon)
+        horizons = [self.horizon(attempt) for attempt in self.attempts]
+        step_batch = StepBatch.stacked(batches, horizons)
         if self.config.numerics.input_noise > 0:  # its own stream: the same data as without
             rng = random_stream(self.config.seed, Stream.INPUT_NOISE, self.progress.step)
-            shape = (len(batches), self.config.batch_size, self.settings.timesteps)
+            shape = (len(batches), self.config.batch_size, self.step_settings().timesteps)
             noise = rng.normal(
                 0.0, self.config.numerics.input_noise, shape + (self.config.machine.registers,)
             )
             step_batch = step_batch._replace(input_noise=jnp.asarray(noise, jnp.float32))
         return batches, step_batch
+
+    def horizon(self, attempt: Attempt) -> Horizon:
+        """The horizon of `attempt`'s training examples: the climb's below the top level."""
+        return self.config.horizon if attempt.at_top else self.config.horizon.climbing()
+
+    def step_settings(self) -> StepSettings:
+        """The step's settings: the scan runs the longest horizon in use, which is the climb's
+        while no attempt is at the top (one compiled step for each)."""
+        top = self.config.max_difficulty
+        timesteps = max(self.horizon(attempt)(top) for attempt in self.attempts)
+        return replace(self.settings, timesteps=timesteps)
 
     def sample_for(self, attempt: Attempt, rng: np.random.Generator) -> tasks.Batch:
         """A batch at the difficulties `attempt`'s curriculum draws, from `rng`."""
@@ -557,7 +569,7 @@ class Trainer:
             step_batch,
             jnp.asarray(self.last_entropy_weights, jnp.float32),
             jnp.asarray([attempt.hardened for attempt in self.attempts]),
-            self.settings,
+            self.step_settings(),
         )
         metrics = jax.device_get(metrics)
         self.progress.step += 1
