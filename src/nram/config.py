@@ -228,8 +228,16 @@ PER_TASK: dict[str, dict[str, Any]] = {
     # n + 2 beyond (docs/results.md).
     "merge": two_pass_recipe(memory_size=26, registers=4, offset=2)
     | {"entropy": {"weight": 0.0}, "horizon": {"scale": 1, "offset": 2, "minimum": 12}},
+    # Walkbst's loops take two steps a turn: T(n) = 2n + 1 at the top and in evaluation, the
+    # climb at n + 2, on which its attempts found them; the controller's input weights start
+    # at 0; and its inputs never rounded, which broke a loop at the top (docs/ideas.md).
     "walkbst": two_pass_recipe(memory_size=44, registers=3, offset=2)
-    | {"entropy": {"weight": 0.0}},
+    | {
+        "entropy": {"weight": 0.0},
+        "machine": {"registers": 3, "repeat": 2, "width": 64, "input_scale": 0.0},
+        "horizon": {"scale": 2, "offset": 1, "minimum": 1, "climb_scale": 1, "climb_offset": 2},
+        "numerics": {"harden_inputs": False},
+    },
 }
 
 
