@@ -9,6 +9,7 @@ Training is deterministic per seed, so two sweeps of the same spec must agree ru
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -20,7 +21,9 @@ import pytest
 
 from nram import sweep
 from nram.config import ConfigError
-from nram.train import FINAL_REASONS
+from nram.sweep.report import _row
+from nram.sweep.run import _describe
+from nram.train import FINAL_REASONS, Result
 
 TINY = [
     "max_difficulty=3",
@@ -485,3 +488,18 @@ def test_asha_stops_the_runs_that_fall_behind_and_resumes(
         sweep.claim_sweep_dir(
             sweep.build_spec("access", assignments=settings, seeds="0-5"), sweep_dir
         )
+
+
+def test_a_run_ended_on_a_promotion_has_no_error_yet_and_the_table_skips_it() -> None:
+    """Its recent error is unknown (no batch at the new level yet): null in result.json, a
+    dash in the sweep's line, and left out of the best error."""
+    ended = [
+        Result(False, "time", 30, 450.0, level=4, error=math.inf),
+        Result(False, "time", 30, 450.0, level=3, error=0.4),
+    ]
+    results = [json.loads(json.dumps(r.as_dict(), allow_nan=False)) for r in ended]
+    assert results[0]["error"] is None and results[1]["error"] == 0.4
+    outcomes = [sweep.JobOutcome(f"k{i}", r, None) for i, r in enumerate(results)]
+    assert "level 4, error - (450 s)" in _describe(outcomes[0])
+    records = [sweep.RunRecord(0, i, f"s{i}", o) for i, o in enumerate(outcomes)]
+    assert _row("defaults", records)["best_error"] == 0.4

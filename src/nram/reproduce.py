@@ -152,7 +152,8 @@ def table(results: list[TaskResult]) -> str:
     ]
     for result in results:
         solved = result.solved
-        unsolved = [run["error"] for run in result.runs if not run["solved"]]
+        known = [run for run in result.runs if run["error"] is not None]  # null: not known
+        unsolved = [run["error"] for run in known if not run["solved"]]
         time = _median([run["seconds"] for run in solved])
         cells = [
             result.task,

@@ -299,7 +299,9 @@ class Result:
     restarts: int = 0  # times an attempt started afresh (`restart_after`)
 
     def as_dict(self) -> dict[str, Any]:
-        return self.__dict__.copy()
+        """As result.json holds it: an error not known yet (inf: the run ended on a promotion,
+        before a batch at the new level) is null, as JSON has no infinity."""
+        return self.__dict__ | {"error": self.error if math.isfinite(self.error) else None}
 
 
 def restart_due(config: TrainConfig, last_rise: int, step: int) -> bool:

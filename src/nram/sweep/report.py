@@ -66,7 +66,10 @@ def _row(label: str, records: list[RunRecord]) -> dict[str, Any]:
         "success_rate": len(solved) / len(results) if results else math.nan,
         "median_steps_to_solve": median([r.outcome.result["step"] for r in solved]),
         "median_seconds_to_solve": median([r.outcome.result["seconds"] for r in solved]),
-        "best_error": min((result["error"] for result in results), default=math.nan),
+        "best_error": min(
+            (result["error"] for result in results if result["error"] is not None),
+            default=math.nan,
+        ),
         "best_level": max((result["level"] for result in results), default=0),
         "plateau_stops": sum(result["reason"] == "plateau" for result in results),
         "pruned": sum(result["reason"] == "pruned" for result in results),

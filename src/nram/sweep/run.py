@@ -141,7 +141,8 @@ def _describe(outcome: JobOutcome) -> str:
                 f"{g['discrete_error']:.3f} discretised"
             )
         return text
+    error = "-" if result["error"] is None else f"{result['error']:.3f}"  # null: not known
     return (
         f"not solved ({result['reason']}) at step {result['step']}, level "
-        f"{result['level']}, error {result['error']:.3f} ({result['seconds']:.0f} s{resumed})"
+        f"{result['level']}, error {error} ({result['seconds']:.0f} s{resumed})"
     )
