@@ -41,10 +41,9 @@ class PairedTrainer(train.Trainer):
         self.attempts = [self.new_attempt(number) for number in numbers]
         self.streams = [random_stream(self.config.seed, Stream.DATA, n) for n in numbers]
 
-    def sample(self) -> tuple[list[tasks.Batch], train.StepBatch]:
+    def draw(self) -> list[tasks.Batch]:
         pairs = zip(self.attempts, self.streams, strict=True)
-        batches = [self.sample_for(attempt, rng) for attempt, rng in pairs]
-        return batches, train.StepBatch.stacked(batches, [self.config.horizon] * len(batches))
+        return [self.sample_for(attempt, rng) for attempt, rng in pairs]
 
 
 def main() -> None:

@@ -230,11 +230,12 @@ PER_TASK: dict[str, dict[str, Any]] = {
     | {"entropy": {"weight": 0.0}, "horizon": {"scale": 1, "offset": 2, "minimum": 12}},
     # Walkbst's loops take two steps a turn: T(n) = 2n + 1 at the top and in evaluation, the
     # climb at n + 2, on which its attempts found them; the controller's input weights start
-    # at 0; and its inputs never rounded, which broke a loop at the top (docs/ideas.md).
+    # at 0; and its inputs never rounded, which broke a loop at the top (docs/ideas.md). A
+    # dotted name sets one field and keeps the recipe's others.
     "walkbst": two_pass_recipe(memory_size=44, registers=3, offset=2)
     | {
         "entropy": {"weight": 0.0},
-        "machine": {"registers": 3, "repeat": 2, "width": 64, "input_scale": 0.0},
+        "machine.input_scale": 0.0,
         "horizon": {"scale": 2, "offset": 1, "minimum": 1, "climb_scale": 1, "climb_offset": 2},
         "numerics": {"harden_inputs": False},
     },

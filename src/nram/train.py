@@ -531,9 +531,9 @@ class Trainer:
         return settings.weight * 0.5 ** (steps / settings.half_life)
 
     def sample(self) -> tuple[list[tasks.Batch], StepBatch]:
-        """The next batch of each attempt, in turn from the one data stream: as the task made
-        them (host arrays) and as the step takes them."""
-        batches = [self.sample_for(attempt, self.data_rng) for attempt in self.attempts]
+        """The next batch of each attempt: as the task made them (host arrays) and as the step
+        takes them."""
+        batches = self.draw()
         horizons = [self.horizon(attempt) for attempt in self.attempts]
         step_batch = StepBatch.stacked(batches, horizons)
         if self.config.numerics.input_noise > 0:  # its own stream: the same data as without
@@ -544,6 +544,10 @@ class Trainer:
             )
             step_batch = step_batch._replace(input_noise=jnp.asarray(noise, jnp.float32))
         return batches, step_batch
+
+    def draw(self) -> list[tasks.Batch]:
+        """The next batch of each attempt, in turn from the one data stream."""
+        return [self.sample_for(attempt, self.data_rng) for attempt in self.attempts]
 
     def horizon(self, attempt: Attempt) -> Horizon:
         """The horizon of `attempt`'s training examples: the climb's below the top level."""
